@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from importlib import resources
 
@@ -66,6 +65,8 @@ def _up(settings: Settings, services: Sequence[str]) -> int:
 
 def _demo_settings() -> Settings:
     """The packaged demo; its logs go to a per-user temporary folder, not into the package."""
+    import tempfile
+
     settings = load_config(str(resources.files("corral.demo") / "corral.toml"))
     logs = os.path.join(tempfile.gettempdir(), f"corral-demo-{os.getuid()}", "logs")
     return msgspec.structs.replace(

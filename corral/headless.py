@@ -61,6 +61,8 @@ class Printer:
                 prefix = self._prefix(ev.at, f"{ev.service}:{ev.slot}")
                 out.append(prefix + ("\n" + prefix).join(ev.lines) + "\n")
             elif isinstance(ev, WorkerChanged):
+                if ev.previous is None:
+                    continue  # a slot's first appearance says nothing yet
                 out.append(self._state_line(ev.at, f"{ev.service}:{ev.slot}", describe_change(ev)))
             elif isinstance(ev, LinesDropped):
                 text = f"{ev.count} lines dropped here (output too slow); all are in the log files"

@@ -89,6 +89,8 @@ class ProcessGeneration:
                 for done in drained:
                     await done.wait()
             tg.cancel_scope.cancel()
+        if self._child.error:
+            return ExitInfo(code=127, reason=self._child.error)
         return ExitInfo.from_wait_status(status)
 
     def signal(self, signame: str) -> None:

@@ -192,7 +192,7 @@ class Slot:
             await self._pulse.wait()
         self._stop_requested = True
         svc = self.service.settings
-        self._set(W.STOPPING, reason=svc.stop_signal)
+        self._set(W.STOPPING, reason=svc.stop_signal if gen.pid else "stop requested")
         gen.signal(svc.stop_signal)
         kill_at = anyio.current_time() + svc.stop_timeout
         while (left := self._kill_at(kill_at) - anyio.current_time()) > 0:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import inspect
 import logging
 import sys
 import threading
@@ -206,7 +205,7 @@ class ThreadGeneration:
         _current.sink = sink
         try:
             fn = resolve_target(self._service.target or "", self._service.cwd)
-            if inspect.iscoroutinefunction(fn):
+            if asyncio.iscoroutinefunction(fn):
                 asyncio.run(self._run_async(fn))
             else:
                 fn(self._ctx)
