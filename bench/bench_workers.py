@@ -106,8 +106,11 @@ def main() -> None:
     print(f"{args.workers} idle process workers, median of {args.runs} runs:")
     for key in runs[0]:
         values = [r[key] for r in runs]
-        print(f"  {key:32} {statistics.median(values):8.3f}   (runs: "
-              + ", ".join(f"{v:.3f}" for v in values) + ")")
+        print(
+            f"  {key:32} {statistics.median(values):8.3f}   (runs: "
+            + ", ".join(f"{v:.3f}" for v in values)
+            + ")"
+        )
 
 
 if __name__ == "__main__":

@@ -286,3 +286,12 @@ def test_clean_text_round_trips(lines: list[str], chunk: int) -> None:
     data = "".join(line + "\n" for line in lines).encode()
     chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
     assert split_chunks(chunks) == lines
+
+
+def test_endless_cr_keeps_memory_bounded() -> None:
+    splitter = LineSplitter(max_line=100)
+    for _ in range(1000):
+        assert splitter.feed(b"\x1b[K\r" * 100) == []
+        assert len(splitter._carry) <= 1
+    assert splitter.feed(b"\n") == []
+    assert splitter.flush() == []

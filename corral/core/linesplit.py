@@ -188,16 +188,21 @@ class LineSplitter:
         end = len(data)
         cut = data.rfind(b"\n") + 1
         cr = data.rfind(b"\r", cut)
+        carry = None
         if cr == end - 1:
             cut = self._cut_at_final_cr(data, cut, cr)
+            if cut < end:
+                # A final \r run after a segment without text. Both mean no more than one
+                # \r: keeping just that bounds the carry however many of them come.
+                carry = b"\r"
         elif cr >= 0:
             cut = cr + 1
         if cut == 0:
-            self._carry = data
+            self._carry = data if carry is None else carry
             return self._overflow() if end > self._limit else []
         lines = self._lines(data if cut == end else data[:cut], self._soft)
         self._soft = data[cut - 1] == 0x0D
-        self._carry = data[cut:]
+        self._carry = data[cut:] if carry is None else carry
         self._limit = self._max_line
         if len(self._carry) > self._limit:
             lines += self._overflow()
@@ -209,7 +214,7 @@ class LineSplitter:
         self._carry = b""
         self._soft = False
         self._limit = self._max_line
-        text = _clean(carry.decode("utf-8", "replace").rstrip("\r"))
+        text = "" if carry == b"\r" else _clean(carry.decode("utf-8", "replace"))
         if not text:
             return []
         return _split_long([text], self._max_line)
@@ -252,8 +257,8 @@ class LineSplitter:
     def _overflow(self) -> list[str]:
         """Emit a carry grown too long as pieces, keeping its memory bounded."""
         carry = self._carry
-        if carry.endswith(b"\r"):
-            return []  # a final \r run and its blank segment, settled by the next byte
+        if carry == b"\r":
+            return []  # see feed
         end = _complete_utf8(carry)
         raw = carry[:end].decode("utf-8", "replace")
         text = _clean(raw)

@@ -19,8 +19,14 @@ _second: tuple[int, str] = (0, "1970-01-01T00:00:00")
 def format_timestamp(ts: float) -> str:
     """`ts` (seconds since the epoch) as UTC with milliseconds: 2026-12-04T15:21:28.123Z."""
     global _second
-    # Like datetime: round to the microsecond, then truncate to the millisecond.
-    second, micros = divmod(round(ts * 1_000_000), 1_000_000)
+    # As datetime does: round the fraction to the microsecond, then truncate to the millisecond.
+    fraction, whole = math.modf(ts)
+    micros = round(fraction * 1_000_000)
+    second = int(whole)
+    if micros >= 1_000_000:
+        second, micros = second + 1, micros - 1_000_000
+    elif micros < 0:
+        second, micros = second - 1, micros + 1_000_000
     cached, text = _second
     if second != cached:
         text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
