@@ -22,10 +22,14 @@ from pathlib import Path
 def gaps(delay_ms: int, restarts: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         stamps = Path(tmp, "stamps")
+        # `$$` keeps corral from expanding the variable: bash reads it.
+        script = (
+            f"echo start $$EPOCHREALTIME >> {stamps}; echo end $$EPOCHREALTIME >> {stamps}; exit 1"
+        )
         Path(tmp, "corral.toml").write_text(
             f"""
 [services.crash]
-command = ["bash", "-c", "echo start $$EPOCHREALTIME >> {stamps}; echo end $$EPOCHREALTIME >> {stamps}; exit 1"]
+command = ["bash", "-c", "{script}"]
 ready_after = "10s"
 restart_delay = "{delay_ms}ms"
 start_attempts = {restarts + 1}

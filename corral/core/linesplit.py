@@ -222,8 +222,8 @@ class LineSplitter:
     def _cut_at_final_cr(self, data: bytes, line_start: int, cr: int) -> int:
         # Whether a final \r run is a lone break or half of \r\n is only known from the next
         # byte. If the segment before it has text, emit that now (a progress bar shows at once)
-        # and remember, in _soft, that a following \n ends nothing more. If it has none, whether
-        # it is a kept empty line depends on that next byte, so keep it.
+        # and remember, in _soft, that a following \n ends nothing more. If it has none, that
+        # next byte decides whether it is a kept empty line, so the run waits in the carry.
         start = cr
         while start > line_start and data[start - 1] == 0x0D:
             start -= 1
