@@ -66,6 +66,7 @@ class Spawner:
         self._requests: dict[int, _Request] = {}
         self._children: dict[int, ChildExit] = {}
         self._closed = False
+        self._sending = anyio.Lock()
 
     @classmethod
     def launch(cls) -> Spawner:
@@ -115,12 +116,13 @@ class Spawner:
         rid = self._next_id
         req = self._requests[rid] = _Request()
         payload = marshal.dumps({"op": "spawn", "id": rid, "argv": argv, "env": env, "cwd": cwd})
-        while True:
-            try:
-                socket.send_fds(self._sock, [payload], [out_w, err_w])
-                break
-            except BlockingIOError:
-                await anyio.wait_writable(self._sock)
+        async with self._sending:  # one writer at a time when the socket's queue is full
+            while True:
+                try:
+                    socket.send_fds(self._sock, [payload], [out_w, err_w])
+                    break
+                except BlockingIOError:
+                    await anyio.wait_writable(self._sock)
         await req.event.wait()
         if req.child is None:
             raise SpawnError(str(req.reply["message"]))
