@@ -1,10 +1,11 @@
-"""The command line (design §8): parsing and the verbs; each verb is a thin layer."""
+"""The command line (design §8): argument parsing and dispatch; each verb is a thin layer."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from importlib import resources
 
@@ -12,10 +13,12 @@ import msgspec
 
 from corral import __version__
 from corral.core.config import ConfigError, describe, find_config, load_config
+from corral.core.durations import parse_duration
 from corral.core.settings import Settings
 from corral.core.supervisor import TargetError
 
 USAGE_ERROR = 2
+TARGETS = "TARGET is a service (web), a worker (web:2) or all"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,25 +29,49 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"corral {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
 
-    def config_option(p: argparse.ArgumentParser) -> None:
+    def verb(name: str, text: str, **kw: object) -> argparse.ArgumentParser:
+        p = verbs.add_parser(name, help=text, description=text, **kw)  # type: ignore[arg-type]
         p.add_argument(
             "-c", "--config", metavar="FILE", help="config file (default: ./corral.toml)"
         )
+        return p
 
-    up = verbs.add_parser("up", help="start the services (all, or the named ones and their deps)")
-    config_option(up)
+    up = verb("up", "start the services (all, or the named ones and their dependencies)")
     up.add_argument("services", nargs="*", metavar="SERVICE")
-    up.add_argument(
+    mode = up.add_mutually_exclusive_group()
+    mode.add_argument(
+        "-d", "--detach", action="store_true", help="run as a background daemon; return once up"
+    )
+    mode.add_argument(
         "--headless",
         action="store_true",
-        help="no dashboard: prefixed log lines and state changes on stdout",
+        help="no daemon, no dashboard: supervise in this process, print logs and state changes",
     )
-
-    check = verbs.add_parser("check", help="validate the config and print the effective values")
-    config_option(check)
-
+    status = verb("status", "workers and their states", aliases=["ps"])
+    status.add_argument("--json", action="store_true", help="one JSON object, stable fields")
+    for name, text in (
+        ("start", "start workers"),
+        ("stop", "stop workers (gracefully: stop signal, then SIGKILL after stop_timeout)"),
+        ("restart", "restart workers (a service: one worker at a time)"),
+    ):
+        p = verb(name, f"{text}; {TARGETS}")
+        p.add_argument("targets", nargs="+", metavar="TARGET")
+    scale = verb("scale", "set a service's number of workers (removes the highest slots first)")
+    scale.add_argument("service", metavar="SERVICE")
+    scale.add_argument("count", metavar="N", type=int)
+    logs = verb("logs", f"recent log lines, merged in time order; {TARGETS}")
+    logs.add_argument("targets", nargs="*", metavar="TARGET")
+    logs.add_argument("-f", "--follow", action="store_true", help="then follow until Ctrl-C")
+    logs.add_argument("-n", "--lines", type=int, default=50, metavar="N", help="default 50")
+    logs.add_argument("--since", metavar="DURATION", help="only lines newer than this, e.g. 5m")
+    verb("down", "stop everything in order and end the daemon")
+    verb("check", "validate the config and print the effective values")
     demo = verbs.add_parser("demo", help="run the built-in demo")
-    demo.add_argument("--headless", action="store_true", help="print to stdout, no dashboard")
+    demo.add_argument("--headless", action="store_true", help="print to stdout, no daemon")
+    demo.add_argument("-d", "--detach", action="store_true", help="run the demo as a daemon")
+    daemon = verbs.add_parser("_daemon")  # started by `up`; not for people
+    daemon.add_argument("-c", "--config", required=True)
+    daemon.add_argument("services", nargs="*")
     return parser
 
 
@@ -55,12 +82,6 @@ def _error(message: str, code: int = USAGE_ERROR) -> int:
 
 def _load(path: str | None) -> Settings:
     return load_config(find_config(path))
-
-
-def _up(settings: Settings, services: Sequence[str]) -> int:
-    from corral.headless import run_headless, use_colour
-
-    return run_headless(settings, services, colour=use_colour())
 
 
 def _demo_settings() -> Settings:
@@ -74,20 +95,66 @@ def _demo_settings() -> Settings:
     )
 
 
+def _up(settings: Settings, services: Sequence[str], detach: bool, headless: bool) -> int:
+    from corral.core.supervisor import Supervisor
+
+    Supervisor(settings, services)  # validates the names before anything starts
+    if headless:
+        from corral.headless import run_headless, use_colour
+
+        return run_headless(settings, services, colour=use_colour())
+    from corral import commands
+
+    if detach:
+        return commands.run(commands.up_detached, settings, services)
+    return commands.run(commands.up_foreground, settings, services)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.verb == "check":
-            print(describe(_load(args.config)))
-            return 0
-        if args.verb == "up":
-            return _up(_load(args.config), args.services)
-        if args.verb == "demo":
-            return _up(_demo_settings(), ())
+        return _dispatch(args)
     except ConfigError as exc:
         for line in exc.errors:
             print(line, file=sys.stderr)
         return USAGE_ERROR
     except TargetError as exc:
         return _error(str(exc))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from corral import commands
+
+    if args.verb == "check":
+        print(describe(_load(args.config)))
+        return 0
+    if args.verb == "up":
+        return _up(_load(args.config), args.services, args.detach, args.headless)
+    if args.verb == "demo":
+        return _up(_demo_settings(), (), args.detach, args.headless)
+    if args.verb == "_daemon":
+        from corral.core.daemon import run_daemon
+
+        return run_daemon(load_config(args.config), args.services)
+    settings = _load(args.config)
+    if args.verb in ("status", "ps"):
+        return commands.run(commands.status, settings, args.json)
+    if args.verb in ("start", "stop", "restart"):
+        return commands.run(commands.command, settings, args.verb, args.targets)
+    if args.verb == "scale":
+        if not 0 <= args.count <= 10_000:
+            return _error(f"expected a worker count from 0 to 10000, got {args.count}")
+        return commands.run(commands.scale, settings, args.service, args.count)
+    if args.verb == "logs":
+        since = None
+        if args.since is not None:
+            try:
+                since = time.time() - parse_duration(args.since)
+            except ValueError as exc:
+                return _error(f"--since: {exc}")
+        if args.lines < 0:
+            return _error(f"-n: expected a number of lines >= 0, got {args.lines}")
+        return commands.run(commands.logs, settings, args.targets, args.lines, args.follow, since)
+    if args.verb == "down":
+        return commands.run(commands.down, settings)
     raise AssertionError(args.verb)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import time
 from collections.abc import Callable, Sequence
 
@@ -19,7 +18,7 @@ from corral.core.events import (
     WorkerChanged,
 )
 from corral.core.settings import Settings
-from corral.core.supervisor import Supervisor
+from corral.core.supervisor import Supervisor, stop_on_signals
 from corral.core.wording import describe_change
 
 # Bright and normal ANSI colours that read on dark and light backgrounds alike.
@@ -104,24 +103,12 @@ async def print_events(sub: Subscription, printer: Printer, fd: int = 1) -> None
                 broken = True  # stdout went away; keep supervising quietly
 
 
-async def _signals(sup: Supervisor) -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
-        async for signum in signals:
-            name = signal.Signals(signum).name
-            if sup.stopped.is_set():
-                return
-            if signum == signal.SIGINT and sup.shutdown_requested:
-                sup.force()
-            else:
-                sup.request_shutdown(f"received {name}")
-
-
 async def _main(settings: Settings, selection: Sequence[str], colour: bool) -> int:
     sup = Supervisor(settings, selection)
     sub = sup.bus.subscribe(max_lines=100_000)
     printer = Printer(settings, colour)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_signals, sup)
+        tg.start_soon(stop_on_signals, sup)
         printing = anyio.Event()
 
         async def printer_task() -> None:

@@ -65,8 +65,9 @@ class Subscription:
     state events are never dropped, only coalesced to the latest per worker when too many pile up.
     """
 
-    def __init__(self, bus: Bus, max_lines: int, max_events: int) -> None:
+    def __init__(self, bus: Bus, max_lines: int, max_events: int, logs: bool = True) -> None:
         self._bus = bus
+        self._logs = logs
         self._max_lines = max_lines
         self._max_events = max_events
         self._pending: deque[Event] = deque()
@@ -78,6 +79,8 @@ class Subscription:
 
     def offer(self, event: Event) -> None:
         if isinstance(event, LogLines):
+            if not self._logs:
+                return
             n = len(event.lines)
             if self._lines + n > self._max_lines:
                 self._dropped += n
@@ -162,9 +165,11 @@ class Bus:
         for sub in self._subs:
             sub.offer(event)
 
-    def subscribe(self, max_lines: int = 50_000, max_events: int = 10_000) -> Subscription:
-        """Follow live events from now on."""
-        sub = Subscription(self, max_lines, max_events)
+    def subscribe(
+        self, max_lines: int = 50_000, max_events: int = 10_000, logs: bool = True
+    ) -> Subscription:
+        """Follow live events from now on (without log lines when `logs` is false)."""
+        sub = Subscription(self, max_lines, max_events, logs)
         self._subs.append(sub)
         return sub
 

@@ -137,7 +137,7 @@ class Slot:
             if not missing:
                 return True
             reason = "waiting for " + ", ".join(missing)
-            if self.state is not W.WAITING or self._reason != reason:
+            if self.state is not W.WAITING or self.reason != reason:
                 self._set(W.WAITING, reason=reason)
             await self._pulse.wait()
         return False
@@ -251,7 +251,7 @@ class Slot:
         await self._until(lambda: self.state is W.STARTED or not self._wanted)
         if self.current_state() is W.STARTED:
             return self._outcome(True, f"started (pid {self.pid})" if self.pid else "started")
-        return self._outcome(False, self._reason or str(self.state))
+        return self._outcome(False, self.reason or str(self.state))
 
     async def stop(self) -> Outcome:
         if self.state in AT_REST and not self._wanted:
@@ -314,7 +314,7 @@ class Slot:
 
     # --- events --------------------------------------------------------------------------------
 
-    _reason = ""
+    reason = ""
 
     def _set(self, state: WorkerState, reason: str = "") -> None:
         if state is not self.state:
@@ -323,7 +323,7 @@ class Slot:
         self._publish(state, previous, reason)
 
     def _publish(self, state: WorkerState, previous: WorkerState | None, reason: str) -> None:
-        self._reason = reason
+        self.reason = reason
         self.state = state
         svc = self.service.settings
         info = self.last_exit if state in (W.EXITED, W.BACKOFF, W.FAILED, W.STOPPED) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
@@ -208,3 +209,15 @@ def slot_range(count: int) -> str:
     if count == 0:
         return "no slots"
     return "slot 0" if count == 1 else f"slots 0-{count - 1}"
+
+
+async def stop_on_signals(sup: Supervisor) -> None:
+    """SIGINT, SIGTERM or SIGHUP stop everything in order; a second SIGINT kills what is left."""
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
+        async for signum in signals:
+            if sup.stopped.is_set():
+                return
+            if signum == signal.SIGINT and sup.shutdown_requested:
+                sup.force()
+            else:
+                sup.request_shutdown(f"received {signal.Signals(signum).name}")
