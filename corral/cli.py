@@ -7,15 +7,13 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from importlib import resources
-
-import msgspec
+from typing import TYPE_CHECKING
 
 from corral import __version__
-from corral.core.config import ConfigError, describe, find_config, load_config
-from corral.core.durations import parse_duration
-from corral.core.settings import Settings
-from corral.core.supervisor import TargetError
+from corral.core.configfile import ConfigError, find_config
+
+if TYPE_CHECKING:
+    from corral.core.settings import Settings
 
 USAGE_ERROR = 2
 TARGETS = "TARGET is a service (web), a worker (web:2) or all"
@@ -81,12 +79,19 @@ def _error(message: str, code: int = USAGE_ERROR) -> int:
 
 
 def _load(path: str | None) -> Settings:
+    from corral.core.config import load_config
+
     return load_config(find_config(path))
 
 
 def _demo_settings() -> Settings:
     """The packaged demo; its logs go to a per-user temporary folder, not into the package."""
     import tempfile
+    from importlib import resources
+
+    import msgspec
+
+    from corral.core.config import load_config
 
     settings = load_config(str(resources.files("corral.demo") / "corral.toml"))
     logs = os.path.join(tempfile.gettempdir(), f"corral-demo-{os.getuid()}", "logs")
@@ -96,11 +101,15 @@ def _demo_settings() -> Settings:
 
 
 def _up(settings: Settings, services: Sequence[str], detach: bool, headless: bool) -> int:
-    from corral.core.supervisor import Supervisor
+    from corral.core.supervisor import Supervisor, TargetError
 
-    Supervisor(settings, services)  # validates the names before anything starts
+    try:
+        Supervisor(settings, services)  # checks the names before anything starts
+    except TargetError as exc:
+        return _error(str(exc))
     if headless:
-        from corral.headless import run_headless, use_colour
+        from corral.headless import run_headless
+        from corral.printer import use_colour
 
         return run_headless(settings, services, colour=use_colour())
     from corral import commands
@@ -118,14 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.errors:
             print(line, file=sys.stderr)
         return USAGE_ERROR
-    except TargetError as exc:
-        return _error(str(exc))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from corral import commands
-
     if args.verb == "check":
+        from corral.core.config import describe
+
         print(describe(_load(args.config)))
         return 0
     if args.verb == "up":
@@ -135,17 +142,22 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.verb == "_daemon":
         from corral.core.daemon import run_daemon
 
-        return run_daemon(load_config(args.config), args.services)
-    settings = _load(args.config)
+        return run_daemon(_load(args.config), args.services)
+    # The other verbs talk to a running daemon: they need the config's path, not its contents.
+    config = find_config(args.config)
+    from corral import commands
+
     if args.verb in ("status", "ps"):
-        return commands.run(commands.status, settings, args.json)
+        return commands.run(commands.status, config, args.json)
     if args.verb in ("start", "stop", "restart"):
-        return commands.run(commands.command, settings, args.verb, args.targets)
+        return commands.run(commands.command, config, args.verb, args.targets)
     if args.verb == "scale":
         if not 0 <= args.count <= 10_000:
             return _error(f"expected a worker count from 0 to 10000, got {args.count}")
-        return commands.run(commands.scale, settings, args.service, args.count)
+        return commands.run(commands.scale, config, args.service, args.count)
     if args.verb == "logs":
+        from corral.core.durations import parse_duration
+
         since = None
         if args.since is not None:
             try:
@@ -154,7 +166,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 return _error(f"--since: {exc}")
         if args.lines < 0:
             return _error(f"-n: expected a number of lines >= 0, got {args.lines}")
-        return commands.run(commands.logs, settings, args.targets, args.lines, args.follow, since)
+        return commands.run(commands.logs, config, args.targets, args.lines, args.follow, since)
     if args.verb == "down":
-        return commands.run(commands.down, settings)
+        return commands.run(commands.down, config)
     raise AssertionError(args.verb)

@@ -14,11 +14,10 @@ import anyio
 import msgspec
 
 from corral.core.client import Client, ConnectionLost, DaemonError, NotRunning
-from corral.core.events import Event, LinesDropped, LogLines, RuntimeChanged
+from corral.core.events import Event, LinesDropped, LogLines, Outcome, RuntimeChanged
 from corral.core.protocol import StatusDoc
 from corral.core.settings import Settings
-from corral.core.slot import Outcome
-from corral.headless import Printer, use_colour
+from corral.printer import Printer, use_colour, worker_names
 
 NOT_RUNNING = 3
 LAUNCH_TIMEOUT = 30.0
@@ -123,7 +122,7 @@ async def up_foreground(settings: Settings, selection: Sequence[str]) -> int:
     """Start (or join) the daemon and stream its logs; Ctrl-C, SIGTERM or a lost terminal stop
     everything and end it. If this process is killed outright, the daemon ends too."""
     await ensure_daemon(settings, selection)
-    printer = Printer(settings, use_colour())
+    printer = Printer(use_colour(), worker_names(settings))
     code = 1
     async with Client.connect(settings.path) as client:
         await client.own()
@@ -161,8 +160,8 @@ async def up_foreground(settings: Settings, selection: Sequence[str]) -> int:
 # --- status --------------------------------------------------------------------------------------
 
 
-async def status(settings: Settings, as_json: bool) -> int:
-    async with Client.connect(settings.path) as client:
+async def status(config: str, as_json: bool) -> int:
+    async with Client.connect(config) as client:
         doc = await client.status()
     if as_json:
         _out(msgspec.json.encode(doc).decode() + "\n")
@@ -253,14 +252,14 @@ def _report(outcomes: list[Outcome]) -> int:
     return 0 if all(o.ok for o in outcomes) else 1
 
 
-async def command(settings: Settings, verb: str, targets: list[str]) -> int:
-    async with Client.connect(settings.path) as client:
+async def command(config: str, verb: str, targets: list[str]) -> int:
+    async with Client.connect(config) as client:
         op = {"start": client.start, "stop": client.stop, "restart": client.restart}[verb]
         return _report(await op(targets))
 
 
-async def scale(settings: Settings, service: str, count: int) -> int:
-    async with Client.connect(settings.path) as client:
+async def scale(config: str, service: str, count: int) -> int:
+    async with Client.connect(config) as client:
         outcomes = await client.scale(service, count)
         doc = await client.status()
     code = _report(outcomes)
@@ -273,10 +272,10 @@ async def scale(settings: Settings, service: str, count: int) -> int:
 
 
 async def logs(
-    settings: Settings, targets: list[str], lines: int, follow: bool, since: float | None
+    config: str, targets: list[str], lines: int, follow: bool, since: float | None
 ) -> int:
-    printer = Printer(settings, use_colour())
-    async with Client.connect(settings.path) as client:
+    printer = Printer(use_colour())
+    async with Client.connect(config) as client:
         if not follow:
             _out(printer.format(list(await client.logs(targets, lines, since))))
             return 0
@@ -292,8 +291,8 @@ async def logs(
 # --- down ----------------------------------------------------------------------------------------
 
 
-async def down(settings: Settings) -> int:
-    async with Client.connect(settings.path) as client:
+async def down(config: str) -> int:
+    async with Client.connect(config) as client:
         code = await client.down()
     print("corral: stopped" + (" (some workers had to be killed)" if code else ""))
     return code

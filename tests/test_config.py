@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from corral.core.config import ConfigError, describe, find_config, load_config
+from corral.core.config import describe, load_config
+from corral.core.configfile import ConfigError, find_config
 from corral.core.settings import Settings
 
 Write = Callable[..., str]

@@ -15,7 +15,7 @@ import pytest
 
 from corral.core.events import LogLines, WorkerChanged
 from corral.core.states import WorkerState
-from corral.headless import Printer
+from corral.printer import Printer, worker_names
 from tests.conftest import make_config
 
 
@@ -138,7 +138,7 @@ def test_printer_colours_each_worker_and_describes_state_changes(tmp_path: Path)
         command = "x"
         """,
     )
-    printer = Printer(settings, colour=True)
+    printer = Printer(True, worker_names(settings))
     text = printer.format(
         [
             LogLines(service="web", slot=0, stream="out", at=0.0, lines=["a", "b"]),
@@ -163,7 +163,7 @@ def test_printer_colours_each_worker_and_describes_state_changes(tmp_path: Path)
     colour1 = re.search(r"\x1b\[(\d+)m", lines[2])
     assert colour0 and colour1 and colour0.group(1) != colour1.group(1)
     assert lines[3].endswith("worker:0 crashed (exit 1), restarting in 1.0s\x1b[0m")
-    plain = Printer(settings, colour=False).format(
+    plain = Printer(False, worker_names(settings)).format(
         [
             WorkerChanged(
                 service="worker",

@@ -21,7 +21,7 @@ from anyio.abc import SocketStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from corral.core.events import Event, LogLines, Snapshot
+from corral.core.events import Event, LogLines, Outcome, Snapshot
 from corral.core.protocol import (
     HEADER,
     MAX_REPLY,
@@ -48,7 +48,6 @@ from corral.core.protocol import (
     reply_decoder,
 )
 from corral.core.rundir import socket_path
-from corral.core.slot import Outcome
 
 R = TypeVar("R")
 

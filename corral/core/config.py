@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from corral.core.configfile import ConfigError
+from corral.core.configfile import one_line as _one_line
 from corral.core.durations import (
     format_duration,
     format_size,
@@ -28,8 +30,6 @@ from corral.core.durations import (
 from corral.core.graph import find_cycle, start_levels
 from corral.core.settings import RestartPolicy, RuntimeSettings, ServiceSettings, Settings
 from corral.core.signals import parse_signal
-
-CONFIG_NAMES = ("corral.toml", "corral.yaml", "corral.yml", "corral.json")
 
 RUNTIME_KEYS = (
     "name",
@@ -64,31 +64,7 @@ T = TypeVar("T")
 _ABSENT = object()
 
 
-class ConfigError(Exception):
-    """The config cannot be used; `errors` holds one complete line per problem."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
-
-
 # ---- finding and reading ------------------------------------------------------------------
-
-
-def find_config(explicit: str | None, cwd: str | None = None) -> str:
-    """The absolute path of the config: `explicit` (-c FILE), else the first of CONFIG_NAMES."""
-    base = os.path.abspath(cwd if cwd is not None else os.getcwd())
-    if explicit is not None:
-        path = os.path.join(base, explicit)
-        if not os.path.exists(path):
-            raise ConfigError([_one_line(f"{explicit}: no such file")])
-        return os.path.abspath(path)
-    for name in CONFIG_NAMES:
-        path = os.path.join(base, name)
-        if os.path.isfile(path):
-            return path
-    where = f"looked in {base}; use -c FILE"
-    raise ConfigError([_one_line(f"{CONFIG_NAMES[0]}: no such file ({where})")])
 
 
 def load_config(path: str) -> Settings:
@@ -698,16 +674,6 @@ def _key(key: object) -> str:
 
 def _join(path: str, key: object) -> str:
     return f"{path}.{_key(key)}" if path else _key(key)
-
-
-def _one_line(text: str) -> str:
-    """`text` with line breaks and other control characters escaped: one line on any terminal."""
-    if text.isprintable():
-        return text
-    return "".join(
-        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
-        for char in text
-    )
 
 
 # ---- corral check -------------------------------------------------------------------------

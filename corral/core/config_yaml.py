@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from corral.core.config import ConfigError, _defined, _join
+from corral.core.config import _defined, _join
+from corral.core.configfile import ConfigError
 from corral.core.durations import render_value
 
 _YAML_TAG = "tag:yaml.org,2002:"

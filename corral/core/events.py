@@ -68,6 +68,16 @@ class RuntimeChanged(msgspec.Struct, frozen=True, kw_only=True, tag="runtime"):
 Event = WorkerChanged | WorkerRemoved | LogLines | LinesDropped | ServiceChanged | RuntimeChanged
 
 
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """The result of a command on one worker, as callers (CLI, dashboard) report it."""
+
+    worker: str
+    ok: bool
+    state: WorkerState
+    message: str
+    killed: bool = False
+
+
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     """Current state plus retained log lines; events published after it follow without a gap."""
 

@@ -12,8 +12,7 @@ from typing import Literal
 
 import msgspec
 
-from corral.core.events import Event, LogLines, Snapshot
-from corral.core.slot import Outcome
+from corral.core.events import Event, LogLines, Outcome, Snapshot
 
 MAX_REQUEST = 1 << 20  # what a client may send in one frame
 MAX_REPLY = 64 << 20  # what the daemon may send in one frame (a snapshot with long rings)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from corral.core.events import ServiceChanged, WorkerRemoved
+from corral.core.events import Outcome, ServiceChanged, WorkerRemoved
 from corral.core.logfile import RotatingLogFile
 from corral.core.settings import ServiceSettings
-from corral.core.slot import Outcome, SharedResult, Slot
+from corral.core.slot import SharedResult, Slot
 from corral.core.states import ServiceStatus, WorkerState, service_status
 
 if TYPE_CHECKING:

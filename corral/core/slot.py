@@ -11,11 +11,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import anyio
-import msgspec
 
 from corral.core.backoff import crash_delay
 from corral.core.capture import WorkerOutput
-from corral.core.events import WorkerChanged
+from corral.core.events import Outcome, WorkerChanged
 from corral.core.exits import ExitInfo
 from corral.core.process_worker import ProcessGeneration, worker_env
 from corral.core.spawner import SpawnError
@@ -38,16 +37,6 @@ class Generation(Protocol):
     async def run(self, output: WorkerOutput) -> ExitInfo: ...
     def signal(self, signame: str) -> None: ...
     def kill(self) -> None: ...
-
-
-class Outcome(msgspec.Struct, frozen=True, kw_only=True):
-    """The result of a command on one worker, as callers (CLI, dashboard) report it."""
-
-    worker: str
-    ok: bool
-    state: WorkerState
-    message: str
-    killed: bool = False
 
 
 class Pulse:

@@ -12,11 +12,11 @@ import anyio
 from anyio.abc import TaskGroup
 
 from corral.core.bus import Bus
-from corral.core.events import RuntimeChanged
+from corral.core.events import Outcome, RuntimeChanged
 from corral.core.graph import closure, start_levels
 from corral.core.service import Service
 from corral.core.settings import Settings
-from corral.core.slot import Outcome, Slot
+from corral.core.slot import Slot
 from corral.core.spawner import Spawner
 from corral.core.states import WorkerState
 
