@@ -85,6 +85,14 @@ async def up_detached(settings: Settings, selection: Sequence[str]) -> int:
             doc = await client.status()
         print(f"corral is already running for {_shown(settings.path)} (pid {doc.runtime.pid})")
         return 0
+    try:
+        return await _report_startup(settings)
+    except* ConnectionLost:  # task groups deliver it inside an exception group
+        log = _daemon_log(settings)
+        raise LaunchError(f"the daemon ended while starting:\n{_tail(log)}") from None
+
+
+async def _report_startup(settings: Settings) -> int:
     async with Client.connect(settings.path) as client:
         snapshot, events = await client.subscribe(targets=["all"], lines=0)
         if snapshot.runtime.state == "starting":

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import anyio
+import msgspec
 
 from corral.core.backoff import crash_delay
 from corral.core.capture import WorkerOutput
@@ -261,6 +262,8 @@ class Slot:
         try:
             stopped = await self.stop()
             result = await self.start() if stopped.ok else stopped
+            if result.ok and self.pid:
+                result = msgspec.structs.replace(result, message=f"restarted (pid {self.pid})")
         finally:
             self._restart = None
             shared.set(result)
