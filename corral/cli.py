@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no daemon, no dashboard: supervise in this process, print logs and state changes",
     )
+    attach = verb("attach", "open the dashboard on the running daemon (q detaches)")
+    for p in (up, attach):
+        p.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
+        p.add_argument(
+            "--theme", metavar="NAME", help="dashboard theme, e.g. ansi-dark for a basic terminal"
+        )
     status = verb("status", "workers and their states", aliases=["ps"])
     status.add_argument("--json", action="store_true", help="one JSON object, stable fields")
     for name, text in (
@@ -64,9 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("--since", metavar="DURATION", help="only lines newer than this, e.g. 5m")
     verb("down", "stop everything in order and end the daemon")
     verb("check", "validate the config and print the effective values")
-    demo = verbs.add_parser("demo", help="run the built-in demo")
-    demo.add_argument("--headless", action="store_true", help="print to stdout, no daemon")
-    demo.add_argument("-d", "--detach", action="store_true", help="run the demo as a daemon")
+    demo = verbs.add_parser("demo", help="run the built-in demo in the dashboard")
+    demo_mode = demo.add_mutually_exclusive_group()
+    demo_mode.add_argument("--headless", action="store_true", help="print to stdout, no daemon")
+    demo_mode.add_argument("-d", "--detach", action="store_true", help="run it as a daemon")
+    demo.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
+    demo.add_argument("--theme", metavar="NAME", help="dashboard theme, e.g. ansi-dark")
     daemon = verbs.add_parser("_daemon")  # started by `up`; not for people
     daemon.add_argument("-c", "--config", required=True)
     daemon.add_argument("services", nargs="*")
@@ -100,23 +109,28 @@ def _demo_settings() -> Settings:
     )
 
 
-def _up(settings: Settings, services: Sequence[str], detach: bool, headless: bool) -> int:
+def _up(settings: Settings, services: Sequence[str], args: argparse.Namespace) -> int:
     from corral.core.supervisor import Supervisor, TargetError
 
     try:
         Supervisor(settings, services)  # checks the names before anything starts
     except TargetError as exc:
         return _error(str(exc))
-    if headless:
+    if args.headless:
         from corral.headless import run_headless
         from corral.printer import use_colour
 
         return run_headless(settings, services, colour=use_colour())
     from corral import commands
 
-    if detach:
+    if args.detach:
         return commands.run(commands.up_detached, settings, services)
-    return commands.run(commands.up_foreground, settings, services)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # No terminal for a dashboard (a pipe, CI): stream the logs instead.
+        return commands.run(commands.up_foreground, settings, services)
+    return commands.dashboard(
+        settings.path, "foreground", not args.no_mouse, args.theme, settings, services
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,9 +150,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(describe(_load(args.config)))
         return 0
     if args.verb == "up":
-        return _up(_load(args.config), args.services, args.detach, args.headless)
+        return _up(_load(args.config), args.services, args)
     if args.verb == "demo":
-        return _up(_demo_settings(), (), args.detach, args.headless)
+        return _up(_demo_settings(), (), args)
     if args.verb == "_daemon":
         from corral.core.daemon import run_daemon
 
@@ -147,6 +161,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     config = find_config(args.config)
     from corral import commands
 
+    if args.verb == "attach":
+        if not sys.stdout.isatty():
+            return _error("attach needs a terminal; to follow the logs use: corral logs -f")
+        return commands.dashboard(config, "attach", not args.no_mouse, args.theme)
     if args.verb in ("status", "ps"):
         return commands.run(commands.status, config, args.json)
     if args.verb in ("start", "stop", "restart"):

@@ -17,6 +17,7 @@ from corral.core.client import Client, ConnectionLost, DaemonError, NotRunning
 from corral.core.events import Event, LinesDropped, LogLines, Outcome, RuntimeChanged
 from corral.core.protocol import StatusDoc
 from corral.core.settings import Settings
+from corral.formatting import duration, last_exit, memory, service_text, worker_state
 from corral.printer import Printer, use_colour, worker_names
 
 NOT_RUNNING = 3
@@ -103,7 +104,7 @@ async def _report_startup(settings: Settings) -> int:
         failed = [(svc.id, w) for svc in doc.services for w in svc.workers if w.state == "failed"]
         print(f"corral: {doc.runtime.name} is up (daemon pid {doc.runtime.pid})")
         for svc in doc.services:
-            text = _service_text(svc.state, svc.workers_started, svc.workers_desired)
+            text = service_text(svc.state, svc.workers_started, svc.workers_desired)
             print(f"  {svc.id:16} {text}")
         for sid, worker in failed:
             print(f"corral: {sid}:{worker.slot} failed: {worker.reason}", file=sys.stderr)
@@ -112,10 +113,6 @@ async def _report_startup(settings: Settings) -> int:
                     print(f"    {line}", file=sys.stderr)
     print("status: corral status   logs: corral logs -f   stop: corral down")
     return 1 if failed else 0
-
-
-def _service_text(state: str, started: int, desired: int) -> str:
-    return f"{state} {started}/{desired}" if state in ("running", "degraded") else state
 
 
 def _shown(path: str) -> str:
@@ -165,6 +162,45 @@ async def up_foreground(settings: Settings, selection: Sequence[str]) -> int:
     return code
 
 
+# --- the dashboard -------------------------------------------------------------------------------
+
+
+async def _check_running(config: str) -> int:
+    async with Client.connect(config):
+        return 0
+
+
+async def _start_daemon(settings: Settings, selection: Sequence[str]) -> int:
+    await ensure_daemon(settings, selection)
+    return 0
+
+
+def dashboard(
+    config: str,
+    mode: str,
+    mouse: bool,
+    theme: str | None,
+    settings: Settings | None = None,
+    selection: Sequence[str] = (),
+) -> int:
+    """`corral up` and `demo` (foreground: start the daemon first) or `corral attach`."""
+    if settings is not None:
+        code = run(_start_daemon, settings, selection)
+    else:
+        code = run(_check_running, config)
+    if code:
+        return code
+    from corral.tui.app import CorralApp
+
+    app = CorralApp(
+        lambda: Client.connect(config), "foreground" if mode == "foreground" else "attach"
+    )
+    if theme:
+        app.theme = theme
+    result = app.run(mouse=mouse)
+    return result if isinstance(result, int) else 0
+
+
 # --- status --------------------------------------------------------------------------------------
 
 
@@ -178,32 +214,9 @@ async def status(config: str, as_json: bool) -> int:
     return 0
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = int(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
-
-
-def _memory(n: int | None) -> str:
-    if n is None:
-        return "-"
-    for unit in ("B", "K", "M", "G"):
-        if n < 1024 or unit == "G":
-            return f"{n:.0f}{unit}" if unit == "B" else f"{n:.1f}{unit}"
-        n /= 1024  # type: ignore[assignment]
-    return "-"
-
-
 def format_status(doc: StatusDoc) -> str:
     rt = doc.runtime
-    head = f"{rt.name}  {rt.config}  daemon pid {rt.pid}, up {_duration(rt.uptime_s)}\n"
+    head = f"{rt.name}  {rt.config}  daemon pid {rt.pid}, up {duration(rt.uptime_s)}\n"
     rows = [
         ("SERVICE", "SLOT", "GEN", "PID", "STATE", "UPTIME", "RESTARTS", "LAST EXIT", "CPU%", "MEM")
     ]
@@ -214,7 +227,7 @@ def format_status(doc: StatusDoc) -> str:
                 "",
                 "",
                 "",
-                _service_text(svc.state, svc.workers_started, svc.workers_desired),
+                service_text(svc.state, svc.workers_started, svc.workers_desired),
                 "",
                 "",
                 "",
@@ -223,14 +236,8 @@ def format_status(doc: StatusDoc) -> str:
             )
         )
         for w in svc.workers:
-            state = w.state
-            if w.state == "backoff" and w.retry_in_s is not None:
-                state = f"backoff {w.retry_in_s:.0f}s"
-            elif w.state == "starting" and w.attempt:
-                state = f"start {w.attempt + 1}/{w.max_attempts}"
-            last = "-"
-            if w.last_exit is not None:
-                last = w.last_exit.signal or f"exit {w.last_exit.code}"
+            state = worker_state(w.state, w.attempt, w.max_attempts, w.retry_in_s)
+            last = last_exit(w.last_exit.code, w.last_exit.signal) if w.last_exit else "-"
             rows.append(
                 (
                     "",
@@ -238,11 +245,11 @@ def format_status(doc: StatusDoc) -> str:
                     str(w.generation),
                     str(w.pid) if w.pid else "-",
                     state,
-                    _duration(w.uptime_s),
+                    duration(w.uptime_s),
                     str(w.restarts),
                     last,
                     "-" if w.cpu_percent is None else f"{w.cpu_percent:.1f}",
-                    _memory(w.memory_bytes),
+                    memory(w.memory_bytes),
                 )
             )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -272,7 +279,7 @@ async def scale(config: str, service: str, count: int) -> int:
         doc = await client.status()
     code = _report(outcomes)
     svc = next(s for s in doc.services if s.id == service)
-    print(f"{service}: {_service_text(svc.state, svc.workers_started, svc.workers_desired)}")
+    print(f"{service}: {service_text(svc.state, svc.workers_started, svc.workers_desired)}")
     return code
 
 

@@ -1,0 +1,46 @@
+"""Short human forms shared by the CLI and the dashboard: `3m05s`, `21.4M`, `running 2/3`."""
+
+from __future__ import annotations
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def memory(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "K", "M"):
+        if size < 1024:
+            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
+        size /= 1024
+    return f"{size:.1f}G"
+
+
+def service_text(state: str, started: int, desired: int) -> str:
+    return f"{state} {started}/{desired}" if state in ("running", "degraded") else state
+
+
+def last_exit(code: int | None, signal: str | None) -> str:
+    if signal:
+        return signal
+    return "-" if code is None else f"exit {code}"
+
+
+def worker_state(state: str, attempt: int, max_attempts: int, retry_in: float | None) -> str:
+    """`backoff 4s`, `start 3/5`, or the state itself."""
+    if state == "backoff" and retry_in is not None:
+        return f"backoff {max(0, round(retry_in))}s"
+    if state == "starting" and attempt:
+        return f"start {attempt + 1}/{max_attempts}"
+    return state
