@@ -162,6 +162,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from corral import commands
 
     if args.verb == "attach":
+        if code := commands.run(commands.check_running, config):
+            return code
         if not sys.stdout.isatty():
             return _error("attach needs a terminal; to follow the logs use: corral logs -f")
         return commands.dashboard(config, "attach", not args.no_mouse, args.theme)

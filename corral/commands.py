@@ -165,7 +165,7 @@ async def up_foreground(settings: Settings, selection: Sequence[str]) -> int:
 # --- the dashboard -------------------------------------------------------------------------------
 
 
-async def _check_running(config: str) -> int:
+async def check_running(config: str) -> int:
     async with Client.connect(config):
         return 0
 
@@ -187,7 +187,7 @@ def dashboard(
     if settings is not None:
         code = run(_start_daemon, settings, selection)
     else:
-        code = run(_check_running, config)
+        code = run(check_running, config)
     if code:
         return code
     from corral.tui.app import CorralApp

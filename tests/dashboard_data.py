@@ -55,7 +55,11 @@ LINES = {
     ],
     "web:0": ['127.0.0.1 - - "GET / HTTP/1.1" 200 -', 'GET /missing HTTP/1.1" 404 -'],
     "web:1": ["Serving HTTP on 127.0.0.1 port 8702 (http://127.0.0.1:8702/) ..."],
-    "web:2": ['127.0.0.1 - - "GET /apps.py HTTP/1.1" 200 -'],
+    "web:2": [
+        '127.0.0.1 - - "GET /apps.py HTTP/1.1" 200 -',
+        "Traceback (most recent call last):",
+        "OSError: [Errno 98] Address already in use",
+    ],
     "traffic:0": ["GET :8701/ -> 200", "GET :8703/missing -> HTTP Error 404: File not found"],
     "flaky:0": ["flaky: up, handling work", "flaky: step 0", "flaky: something went wrong"],
     "chatty:0": [f"handled order #{n} in {n % 37}ms" for n in range(1, 6)],
@@ -140,7 +144,8 @@ def demo_snapshot(
     for i, (name, lines) in enumerate(LINES.items()):
         service, slot = name.split(":")
         for j, text in enumerate(lines):
-            stream = "err" if "wrong" in text or "404" in text else "out"
+            errors = ("wrong", "404", "Traceback", "Errno")
+            stream = "err" if any(e in text for e in errors) else "out"
             logs.append(
                 LogLines(
                     service=service,

@@ -25,7 +25,7 @@ SCENES: list[tuple[str, tuple[int, int], tuple[str, ...], dict[str, object] | No
     (
         "failed-worker",
         (120, 40),
-        ("down", "down", "down", "down", "down"),
+        ("down", "down", "down", "down", "down", "down"),
         {
             "web:2": (
                 WorkerState.FAILED,

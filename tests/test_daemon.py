@@ -169,7 +169,14 @@ def test_second_up_says_already_running_and_another_config_gets_its_own(
 
 
 def test_verbs_without_a_daemon_exit_3(project: Project) -> None:
-    for args in (("status",), ("stop", "web"), ("logs",), ("down",), ("scale", "web", "2")):
+    for args in (
+        ("status",),
+        ("stop", "web"),
+        ("logs",),
+        ("down",),
+        ("scale", "web", "2"),
+        ("attach",),
+    ):
         result = project.run(*args)
         assert result.returncode == 3
         assert result.stderr == (

@@ -78,6 +78,7 @@ class CorralApp(App[int]):
         Binding("d", "detach", "Detach"),
         Binding("Q", "stop_all", "Stop all & quit"),
         Binding("q", "quit_dashboard", "Quit"),
+        Binding("ctrl+c", "quit_dashboard", "Quit", show=False, priority=True),
     ]
 
     def __init__(
