@@ -202,7 +202,8 @@ class DashboardModel:
     def history_for(self, selection: str, limit: int) -> list[LogLine]:
         """The retained lines of the selection, merged in time order."""
         names = self.selected_workers(selection)
-        streams = [self.history[n] for n in names if n in self.history]
+        # In history order, not set order: lines stamped alike always merge the same way.
+        streams = [lines for name, lines in self.history.items() if name in names]
         merged = list(heapq.merge(*streams, key=lambda line: line.at))
         return merged[-limit:]
 
