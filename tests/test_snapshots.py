@@ -68,6 +68,10 @@ def test_narrow_terminal(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=ready())
 
 
+def test_large_terminal(snap_compare: SnapCompare) -> None:
+    assert snap_compare(make_app(), terminal_size=(200, 60), run_before=ready())
+
+
 def test_quit_confirmation_lists_what_stops(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(), terminal_size=(100, 30), run_before=ready("q"))
 

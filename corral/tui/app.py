@@ -99,6 +99,7 @@ class CorralApp(App[int]):
         self._search_kind: Literal["search", "filter"] = "search"
         self._quitting = False
         self._matches = 0
+        self._table_at = 0.0
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -116,7 +117,7 @@ class CorralApp(App[int]):
         self._on_size()
         if self._live:
             self.set_interval(1 / 15, self.flush_logs)
-            self.set_interval(0.5, self.refresh_table)
+            self.set_interval(0.1, self._tick_table)
             self._link()
             self._metrics()
 
@@ -182,6 +183,13 @@ class CorralApp(App[int]):
         lines = self.model.take_pending(self.selection)
         if lines:
             self.query_one(LogView).append(lines)
+
+    def _tick_table(self) -> None:
+        """A change shows within 0.1 s; without one, countdowns and uptimes move once a second."""
+        now = time.monotonic()
+        if self.model.dirty or now - self._table_at >= 1.0:
+            self._table_at = now
+            self.refresh_table()
 
     def refresh_table(self) -> None:
         with self.batch_update():
@@ -391,6 +399,8 @@ class CorralApp(App[int]):
         if box.has_class("shown"):
             box.value = ""
             self._close_input()
+        elif self.focused is self.query_one(LogView):
+            self.query_one(WorkerTable).focus()
 
     def _close_input(self) -> None:
         self.query_one("#search", Input).remove_class("shown")

@@ -24,7 +24,7 @@ KEYS = (
     ("&", "filter: keep only the lines that match"),
     ("End / f", "follow the newest lines again (any scroll up pauses)"),
     ("w", "wrap long lines"),
-    ("Tab", "switch between the table and the logs"),
+    ("Tab, Esc", "switch between the table and the logs; Esc goes back to the table"),
     ("corral", ""),
     ("Ctrl+P", 'command palette: every action, e.g. "restart web:2"'),
     ("?", "this help"),
