@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 
 import psutil
+from medians import print_medians
 
 WRITER = """
 import os, sys, time
@@ -106,16 +106,8 @@ def main() -> None:
     parser.add_argument("--stdout", choices=["devnull", "pipe"], default="devnull")
     args = parser.parse_args()
     runs = [one_run(args.lines, args.stdout) for _ in range(args.runs)]
-    print(
-        f"{args.lines} lines of 100 bytes, headless stdout to {args.stdout}, median of {args.runs}:"
-    )
-    for key in runs[0]:
-        values = [r[key] for r in runs]
-        print(
-            f"  {key:34} {statistics.median(values):8.3f}   (runs: "
-            + ", ".join(f"{v:.3f}" for v in values)
-            + ")"
-        )
+    title = f"{args.lines} lines of 100 bytes, headless output to {args.stdout}"
+    print_medians(f"{title}, median of {args.runs}:", runs)
     os.sync()
 
 

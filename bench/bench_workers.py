@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 
 import psutil
+from medians import print_medians
 
 
 def one_run(workers: int, idle: float) -> dict[str, float]:
@@ -103,14 +103,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     runs = [one_run(args.workers, args.idle) for _ in range(args.runs)]
-    print(f"{args.workers} idle process workers, median of {args.runs} runs:")
-    for key in runs[0]:
-        values = [r[key] for r in runs]
-        print(
-            f"  {key:32} {statistics.median(values):8.3f}   (runs: "
-            + ", ".join(f"{v:.3f}" for v in values)
-            + ")"
-        )
+    print_medians(f"{args.workers} idle process workers, median of {args.runs} runs:", runs)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
@@ -218,3 +219,16 @@ class ScriptedClient:
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[ScriptedClient]:
         yield self
+
+
+async def wait_ready(pilot: Any, *keys: str) -> None:
+    """Until the app shows the scripted daemon's data; then press `keys`."""
+    app = pilot.app
+    for _ in range(200):
+        if app.connected and app.model.services:
+            break
+        await pilot.pause(0.02)
+    app.refresh_table()
+    for key in keys:
+        await pilot.press(key)
+    await pilot.pause(0.3)

@@ -13,7 +13,7 @@ import anyio
 
 from corral.core.states import WorkerState
 from corral.tui.app import CorralApp
-from tests.dashboard_data import NOW, ScriptedClient, demo_snapshot
+from tests.dashboard_data import NOW, ScriptedClient, demo_snapshot, wait_ready
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
@@ -43,14 +43,7 @@ async def shoot(
     client = ScriptedClient(*demo_snapshot(changes))  # type: ignore[arg-type]
     app = CorralApp(client.connect, "foreground", clock=lambda: NOW)
     async with app.run_test(size=size) as pilot:
-        for _ in range(200):
-            if app.connected and app.model.services:
-                break
-            await pilot.pause(0.02)
-        app.refresh_table()
-        for key in keys:
-            await pilot.press(key)
-        await pilot.pause(0.3)
+        await wait_ready(pilot, *keys)
         app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from corral.core.states import WorkerState
 from corral.tui.app import CorralApp
-from tests.dashboard_data import NOW, ScriptedClient, demo_snapshot
+from tests.dashboard_data import NOW, ScriptedClient, demo_snapshot, wait_ready
 
 W = WorkerState
 SnapCompare = Callable[..., bool]
@@ -30,15 +30,7 @@ def make_app(changes: dict[str, Any] | None = None) -> CorralApp:
 
 def ready(*keys: str) -> Callable[[Any], Awaitable[None]]:
     async def run_before(pilot: Any) -> None:
-        app: CorralApp = pilot.app
-        for _ in range(200):
-            if app.connected and app.model.services:
-                break
-            await pilot.pause(0.02)
-        app.refresh_table()
-        for key in keys:
-            await pilot.press(key)
-        await pilot.pause(0.2)
+        await wait_ready(pilot, *keys)
 
     return run_before
 
