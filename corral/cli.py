@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--theme", metavar="NAME", help="dashboard theme, e.g. ansi-dark")
     daemon = verbs.add_parser("_daemon")  # started by `up`; not for people
     daemon.add_argument("-c", "--config", required=True)
+    daemon.add_argument("--log-dir", required=True)
     daemon.add_argument("services", nargs="*")
     return parser
 
@@ -98,14 +99,18 @@ def _demo_settings() -> Settings:
     import tempfile
     from importlib import resources
 
-    import msgspec
-
     from corral.core.config import load_config
 
     settings = load_config(str(resources.files("corral.demo") / "corral.toml"))
     logs = os.path.join(tempfile.gettempdir(), f"corral-demo-{os.getuid()}", "logs")
+    return _with_log_dir(settings, logs)
+
+
+def _with_log_dir(settings: Settings, log_dir: str) -> Settings:
+    import msgspec
+
     return msgspec.structs.replace(
-        settings, runtime=msgspec.structs.replace(settings.runtime, log_dir=logs)
+        settings, runtime=msgspec.structs.replace(settings.runtime, log_dir=log_dir)
     )
 
 
@@ -156,7 +161,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.verb == "_daemon":
         from corral.core.daemon import run_daemon
 
-        return run_daemon(_load(args.config), args.services)
+        return run_daemon(_with_log_dir(_load(args.config), args.log_dir), args.services)
     # The other verbs talk to a running daemon: they need the config's path, not its contents.
     config = find_config(args.config)
     from corral import commands

@@ -43,7 +43,10 @@ async def ensure_daemon(settings: Settings, selection: Sequence[str]) -> bool:
     log_path = _daemon_log(settings)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "corral", "_daemon", "-c", settings.path, *selection],
+            [
+                *(sys.executable, "-m", "corral", "_daemon", "-c", settings.path),
+                *("--log-dir", settings.runtime.log_dir, *selection),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -111,7 +114,10 @@ async def _report_startup(settings: Settings) -> int:
             for recent in await client.logs([f"{sid}:{worker.slot}"], 5):
                 for line in recent.lines:
                     print(f"    {line}", file=sys.stderr)
-    print("status: corral status   logs: corral logs -f   stop: corral down")
+    config = "" if os.path.dirname(settings.path) == os.getcwd() else f" -c {settings.path}"
+    print(
+        f"status: corral status{config}   logs: corral logs -f{config}   stop: corral down{config}"
+    )
     return 1 if failed else 0
 
 
