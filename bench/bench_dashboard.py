@@ -84,6 +84,7 @@ while True:
 STAMP = re.compile(r"(\d{10}\.\d{3}) (\d{9}) flood")
 SELECTION = re.compile(r"^ logs · (.+?) · ", re.MULTILINE)
 DROPPED = "lines dropped here"
+NOTES: list[str] = []  # anomalies seen on screen, printed under the table
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -126,8 +127,8 @@ def cpu_seconds(procs: list[psutil.Process]) -> float:
     total = 0.0
     for p in procs:
         with contextlib.suppress(psutil.Error):
-            t = p.cpu_times()
-            total += t.user + t.system
+            t = p.cpu_times()  # with the children it has waited for (tmux clients, for us)
+            total += t.user + t.system + t.children_user + t.children_system
     return total
 
 
@@ -180,11 +181,12 @@ class PaneLog:
     gaps: int = 0
     dropped_markers: int = 0
     longest_still: float = 0.0  # longest time the newest stamp on screen did not change
+    examples: list[str] = field(default_factory=list)
 
     def watch(self, tmux: Tmux, seconds: float, region: Callable[[str], str]) -> None:
         end = time.monotonic() + seconds
         newest = None
-        changed_at = time.time()
+        start = changed_at = time.time()
         while time.monotonic() < end:
             text = tmux.capture()
             now = time.time()
@@ -197,7 +199,10 @@ class PaneLog:
             else:
                 seqs = [s for _, s in pairs]
                 self.duplicates += len(seqs) - len(set(seqs))
-                self.gaps += sum(1 for a, b in itertools.pairwise(seqs) if b != a + 1)
+                jumps = [f"{a}->{b}" for a, b in itertools.pairwise(seqs) if b != a + 1]
+                self.gaps += len(jumps)
+                if jumps and len(self.examples) < 5:
+                    self.examples.append(f"at +{now - start:.1f} s: {', '.join(jumps[:3])}")
                 top = max(t for t, _ in pairs)
                 self.lags.append(now - top)
                 if top != newest:
@@ -317,7 +322,7 @@ def table_region(text: str) -> str:
     return text
 
 
-def select(tmux: Tmux, target: str, key_times: list[float]) -> None:
+def select(tmux: Tmux, target: str, key_times: list[float], key_names: list[str]) -> None:
     """Press Down until the log status line says `target` is selected."""
     for _ in range(400):
         current = selection(tmux.capture())
@@ -331,6 +336,7 @@ def select(tmux: Tmux, target: str, key_times: list[float]) -> None:
 
         wait_for(f"the selection to move off {current}", moved, 5, step=0.005)
         key_times.append(time.time() - t0)
+        key_names.append(selection(tmux.capture()) or "?")
     raise RuntimeError(f"could not select {target}")
 
 
@@ -385,18 +391,20 @@ def busy_case(tmp: Path, env: dict[str, str], rows: list[Row]) -> None:
         time.sleep(3)
         rss0 = proc.memory_info().rss
         dash, side = CpuMeter([proc]), CpuMeter([daemon_proc, writer, tmux.server()])
+        me = CpuMeter([psutil.Process()])
         rate = writer_rate(stats_file)
         system0 = machine_times()
-        dash.start()
-        side.start()
+        for m in (dash, side, me):
+            m.start()
         pane = PaneLog()
         pane.watch(tmux, BUSY_SECONDS, log_region)
-        cpu, cpu_side = dash.stop(), side.stop()
+        cpu, cpu_side, cpu_me = dash.stop(), side.stop(), me.stop()
         busy_all = machine_cpu(system0)
         lines_per_s = rate()
 
         key_times: list[float] = []
-        select(tmux, "flood:0", key_times)
+        key_names: list[str] = []
+        select(tmux, "flood:0", key_times, key_names)
         time.sleep(1)
         dash.start()
         flood_pane = PaneLog()
@@ -405,7 +413,7 @@ def busy_case(tmp: Path, env: dict[str, str], rows: list[Row]) -> None:
 
         restarts = []
         for k in range(1, RESTARTS + 1):
-            select(tmux, f"idle0:{k}", key_times)
+            select(tmux, f"idle0:{k}", key_times, key_names)
             time.sleep(0.5)
             restarts.append(restart_latency(daemon, tmux, f"idle0:{k}"))
             time.sleep(0.5)
@@ -418,6 +426,12 @@ def busy_case(tmp: Path, env: dict[str, str], rows: list[Row]) -> None:
             proc.wait(10)
             quit_s = time.monotonic() - t0
 
+    shown = ", ".join(f"{n} {t * 1000:.0f}" for n, t in zip(key_names, key_times, strict=True))
+    NOTES.append(f"busy, Down key -> selection shown, ms: {shown}")
+    shown = "; ".join(" / ".join(f"{x * 1000:.0f}" for x in r) for r in restarts)
+    NOTES.append(f"busy, r on idle0:1..{RESTARTS}, daemon / table / anywhere, ms: {shown}")
+    for what, seen in (("'all' row", pane), ("flood:0 row", flood_pane)):
+        NOTES.extend(f"busy, {what}: non-consecutive lines {e}" for e in seen.examples)
     lag_med, lag_max = stats(pane.lags)
     flag_med, flag_max = stats(flood_pane.lags)
     d_med, d_max = stats([r[0] for r in restarts])
@@ -436,6 +450,7 @@ def busy_case(tmp: Path, env: dict[str, str], rows: list[Row]) -> None:
             cpu_flood_row < 50,
         ),
         Row("busy", "daemon + writer + tmux server CPU ('all' row)", pct(cpu_side), ""),
+        Row("busy", "this script: capture-pane every 100 ms, its client", pct(cpu_me), ""),
         Row("busy", "whole machine busy ('all' row, 2 cores = 200%)", pct(busy_all), ""),
         Row("busy", "log pane lag, 'all' row: median / max", f"{lag_med:.2f} / {lag_max:.2f} s",
             "<= 0.5 s", lag_max <= 0.5),
@@ -486,13 +501,17 @@ def idle_case(tmp: Path, env: dict[str, str], rows: list[Row]) -> None:
             m.start()
         time.sleep(IDLE_SECONDS)
         cpu, cpu_term, cpu_daemon = dash.stop(), term.stop(), daemon_cpu.stop()
+        t0 = time.monotonic()
         tmux.keys("q")
+        quit_s = float("nan")
         with contextlib.suppress(psutil.TimeoutExpired):
             proc.wait(10)
+            quit_s = time.monotonic() - t0
     rows += [
         Row("idle", f"dashboard CPU, {IDLE_SECONDS:.0f} s", pct(cpu, 2), "< 2%", cpu < 2),
         Row("idle", "tmux server CPU (drawing what the dashboard writes)", pct(cpu_term, 2), ""),
         Row("idle", "daemon CPU (answering the dashboard's status polls)", pct(cpu_daemon, 2), ""),
+        Row("idle", "q -> dashboard process gone", f"{quit_s:.2f} s", ""),
     ]
 
 
@@ -568,13 +587,16 @@ def pm2_case(tmp: Path, rows: list[Row]) -> None:
         pm2("start", "flood.json")
         wait_for("the flood writer", (root / "flood.stats").exists, 15)
         title = re.compile(r"(\S+) Logs")
-        tmux.keys(*["Down"] * 50)  # flood is the 51st process
-        for _ in range(80):
+        selected = False
+        for key in ["Up"] * 60 + ["Down"] * 60:  # monit sorts by name: flood comes first
             shown = title.search(tmux.capture())
             if shown and shown[1] == "flood":
+                selected = True
                 break
-            tmux.keys("Down")
-            time.sleep(0.1)
+            tmux.keys(key)
+            time.sleep(0.05)
+        if not selected:
+            print("warning: could not select flood in pm2 monit")
         time.sleep(3)
         rate = writer_rate(root / "flood.stats")
         m.start()
@@ -589,6 +611,7 @@ def pm2_case(tmp: Path, rows: list[Row]) -> None:
         with contextlib.suppress(Exception):
             subprocess.run([str(PM2), "kill"], env=env, capture_output=True, timeout=60)
         shutil.rmtree(home, ignore_errors=True)
+    NOTES.extend(f"pm2 monit: non-consecutive lines {e}" for e in pane.examples)
     lag_med, lag_max = stats(pane.lags)
     rows += [
         Row("pm2", f"pm2 monit CPU, 50 idle, {IDLE_SECONDS:.0f} s", pct(idle_cpu, 2),
@@ -602,8 +625,8 @@ def pm2_case(tmp: Path, rows: list[Row]) -> None:
             "(vs corral lag)"),
         Row("pm2", "longest time monit's newest line stood still",
             f"{pane.longest_still:.2f} s", ""),
-        Row("pm2", "captures with no flood line / monit still running",
-            f"{pane.empty} of {pane.empty + len(pane.lags)} / {alive}", ""),
+        Row("pm2", "captures: no flood line / non-consecutive / monit still running",
+            f"{pane.empty} / {pane.gaps} of {pane.empty + len(pane.lags)} / {alive}", ""),
     ]  # fmt: skip
 
 
@@ -631,6 +654,8 @@ def report(rows: list[Row]) -> None:
     for r in rows:
         verdict = "" if r.ok is None else ("  ok" if r.ok else "  MISSED")
         print(f"{r.case:5} {r.what:{w_what}} {r.value:>{w_value}}  {r.target}{verdict}")
+    for note in NOTES:
+        print(f"note: {note}")
     print(
         """
 busy: 4 services x 50 `sleep 3600` + flood:0 writing 1000 lines every 20 ms; the dashboard

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 
-def duration(seconds: float | None) -> str:
+def duration(seconds: float | None, fine: bool = True) -> str:
+    """`fine` shows seconds up to an hour; without it a long uptime changes once a minute,
+    which is what keeps a dashboard of many workers from redrawing every second."""
     if seconds is None:
         return "-"
     s = max(0, int(seconds))
     if s < 60:
         return f"{s}s"
     if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
+        return f"{s // 60}m{s % 60:02d}s" if fine else f"{s // 60}m"
     if s < 86400:
         return f"{s // 3600}h{s % 3600 // 60:02d}m"
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"

@@ -17,6 +17,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -99,7 +100,8 @@ class CorralApp(App[int]):
         self._search_kind: Literal["search", "filter"] = "search"
         self._quitting = False
         self._matches = 0
-        self._table_at = 0.0
+        self._draw_pending = False
+        self._header = ""
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -116,8 +118,8 @@ class CorralApp(App[int]):
         self.query_one(WorkerTable).focus()
         self._on_size()
         if self._live:
-            self.set_interval(1 / 15, self.flush_logs)
-            self.set_interval(0.1, self._tick_table)
+            # Countdowns and uptimes move once a second; everything else is drawn on demand.
+            self.set_interval(1.0, self._tick)
             self._link()
             self._metrics()
 
@@ -145,6 +147,7 @@ class CorralApp(App[int]):
                         self.model.apply_status(await client.status())
                     async for batch in events:
                         self.model.apply(batch)
+                        self._schedule_draw()
             self.client = None
             if self._quitting:
                 return
@@ -160,6 +163,7 @@ class CorralApp(App[int]):
             if client is not None:
                 with contextlib.suppress(Exception):
                     self.model.apply_status(await client.status())
+                    self._schedule_draw()
 
     def show_snapshot(self, snapshot: Snapshot, status: StatusDoc | None = None) -> None:
         """Load a snapshot (and optionally a status) into the model and show it all."""
@@ -184,14 +188,25 @@ class CorralApp(App[int]):
         if lines:
             self.query_one(LogView).append(lines)
 
-    def _tick_table(self) -> None:
-        """A change shows within 0.1 s; without one, countdowns and uptimes move once a second."""
-        now = time.monotonic()
-        if self.model.dirty or now - self._table_at >= 1.0:
-            self._table_at = now
+    def _schedule_draw(self) -> None:
+        """Draw what the daemon sent: at most 15 times a second, and not at all when idle."""
+        if not self._draw_pending:
+            self._draw_pending = True
+            self.set_timer(1 / 15, self._draw)
+
+    def _draw(self) -> None:
+        self._draw_pending = False
+        with contextlib.suppress(NoMatches):  # a timer that fires while the app shuts down
+            self.flush_logs()
+            if self.model.dirty or self.model.metrics_changed:
+                self.refresh_table()
+
+    def _tick(self) -> None:
+        with contextlib.suppress(NoMatches):
             self.refresh_table()
 
     def refresh_table(self) -> None:
+        self.model.metrics_changed = False
         with self.batch_update():
             self.query_one(WorkerTable).refresh_from(self.model)
             self._update_header()
@@ -203,7 +218,7 @@ class CorralApp(App[int]):
         m = self.model
         parts = [f"[b]corral[/b] · {m.name or '…'}", m.config]
         if m.daemon_pid:
-            up = duration(m.clock() - m.daemon_started) if m.daemon_started else "-"
+            up = duration(m.clock() - m.daemon_started, fine=False) if m.daemon_started else "-"
             parts.append(f"daemon {m.daemon_pid} up {up}")
         counts = m.counts()
         order = (
@@ -217,7 +232,10 @@ class CorralApp(App[int]):
             "exited",
         )
         parts.append("  ".join(f"{counts[s]} {s}" for s in order if counts.get(s)))
-        self.query_one("#header", Static).update("   ".join(p for p in parts if p))
+        header = "   ".join(p for p in parts if p)
+        if header != self._header:  # an update re-lays the widget out: only when it changed
+            self._header = header
+            self.query_one("#header", Static).update(header)
 
     # --- selection and logs ----------------------------------------------------------------
 

@@ -78,7 +78,8 @@ class DashboardModel:
         self.history: dict[str, deque[LogLine]] = {}
         self.colours: dict[str, int] = {}
         self.pending: list[LogLine] = []  # new lines not yet shown
-        self.dirty = True  # the table needs a refresh
+        self.dirty = True  # states changed: the table and the available keys need a refresh
+        self.metrics_changed = False  # CPU and memory changed: the table needs a refresh
 
     # --- feeding -------------------------------------------------------------------------------
 
@@ -130,7 +131,7 @@ class DashboardModel:
                 if worker is not None and worker.pid == w.pid:
                     worker.cpu_percent = w.cpu_percent
                     worker.memory_bytes = w.memory_bytes
-        self.dirty = True
+        self.metrics_changed = True
 
     def _runtime(self, ev: RuntimeChanged) -> None:
         self.runtime_state = ev.state

@@ -161,7 +161,7 @@ class WorkerTable(DataTable[Text | str]):
             if w.pid
             else ("thread" if w.state.value in ("started", "starting") else "-"),
             state,
-            duration(now - w.started_at) if w.started_at is not None else "-",
+            duration(now - w.started_at, fine=False) if w.started_at is not None else "-",
             str(w.restarts),
             last_exit(w.exit_code, w.signal),
             "-" if w.cpu_percent is None else f"{w.cpu_percent:.1f}",
