@@ -4,13 +4,16 @@ from __future__ import annotations
 
 
 def duration(seconds: float | None, fine: bool = True) -> str:
-    """`fine` shows seconds up to an hour; without it a long uptime changes once a minute,
-    which is what keeps a dashboard of many workers from redrawing every second."""
+    """`fine` shows seconds up to an hour; without it an uptime changes every ten seconds in its
+    first minute and then once a minute: a dashboard of many idle workers need not redraw
+    every second."""
     if seconds is None:
         return "-"
     s = max(0, int(seconds))
     if s < 60:
-        return f"{s}s"
+        if fine:
+            return f"{s}s"
+        return "<10s" if s < 10 else f"{s // 10 * 10}s"
     if s < 3600:
         return f"{s // 60}m{s % 60:02d}s" if fine else f"{s // 60}m"
     if s < 86400:

@@ -77,3 +77,21 @@ def test_crash_delay_doubles_up_to_the_cap_within_jitter() -> None:
     assert crash_delay(1, 0.5, 30.0, 0.999999) == pytest.approx(0.55, abs=1e-5)
     assert crash_delay(20, 0.5, 30.0, 0.999999) == 30.0
     assert crash_delay(10_000, 0.5, 30.0, 0.0) == 27.0  # never overflows
+
+
+@pytest.mark.parametrize(
+    ("seconds", "fine", "coarse"),
+    [
+        (None, "-", "-"),
+        (3, "3s", "<10s"),
+        (42, "42s", "40s"),
+        (185, "3m05s", "3m"),
+        (3725, "1h02m", "1h02m"),
+        (200_000, "2d07h", "2d07h"),
+    ],
+)
+def test_durations_as_shown(seconds: float | None, fine: str, coarse: str) -> None:
+    from corral.formatting import duration
+
+    assert duration(seconds) == fine
+    assert duration(seconds, fine=False) == coarse
