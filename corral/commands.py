@@ -103,6 +103,7 @@ async def _report_startup(settings: Settings) -> int:
             async for batch in events:
                 if any(isinstance(e, RuntimeChanged) and e.state != "starting" for e in batch):
                     break
+        await events.aclose()  # or the events would hold up the replies below
         doc = await client.status()
         failed = [(svc.id, w) for svc in doc.services for w in svc.workers if w.state == "failed"]
         print(f"corral: {doc.runtime.name} is up (daemon pid {doc.runtime.pid})")

@@ -273,3 +273,27 @@ def test_the_daemon_ends_when_its_foreground_client_is_killed(project: Project) 
     proc.kill()
     proc.wait()
     wait_until(lambda: not pid_alive(daemon) and not any(pid_alive(p) for p in pids), 15)
+
+
+def test_an_interrupted_restart_still_completes(tmp_path: Path) -> None:
+    project = Project(
+        tmp_path,
+        """
+        [services.slow]
+        shell = true
+        command = "trap 'sleep 1; exit 0' TERM; while true; do sleep 0.1; done"
+        ready_after = "100ms"
+        """,
+    )
+    try:
+        assert project.run("up", "-d").returncode == 0
+        [before] = project.pids("slow")
+        restart = project.popen("restart", "slow:0")
+        time.sleep(0.3)  # it is now waiting for the slow stop
+        restart.send_signal(signal.SIGINT)
+        restart.communicate(timeout=10)
+        wait_until(lambda: project.pids("slow")[0] not in (None, before), 15)
+        status = project.status()["services"][0]["workers"][0]  # type: ignore[index]
+        assert status["state"] == "started"
+    finally:
+        project.run("down")

@@ -76,7 +76,7 @@ async def test_plus_adds_a_worker_to_the_selected_service(project: Project) -> N
     app = _app(project, "attach")
     async with app.run_test(size=(120, 40)) as pilot:
         await _until(pilot, lambda: app.connected and "web" in app.model.services)
-        await _select(pilot, app, "svc:web")
+        await _select(pilot, app, "@web")
         await pilot.press("plus")
         await _until(pilot, lambda: len(project.pids("web")) == 3)
         await _until(pilot, lambda: "web:2" in app.query_one(WorkerTable).rows)

@@ -56,7 +56,7 @@ async def test_keys_send_the_right_requests() -> None:
     app, client = _app()
     async with app.run_test(size=(120, 40)) as pilot:
         await _ready(pilot, app)
-        await _select(pilot, app, "svc:web")
+        await _select(pilot, app, "@web")
         await pilot.press("r")
         await pilot.press("plus")
         await _select(pilot, app, "chatty:0")
@@ -100,7 +100,7 @@ async def test_selection_chooses_the_logs_and_new_lines_follow_it() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await _ready(pilot, app)
         view = app.query_one(LogView)
-        await _select(pilot, app, "svc:traffic")
+        await _select(pilot, app, "@traffic")
         assert {line.worker for line in view.shown_lines()} == {"traffic:0"}
         app.model.apply(
             [

@@ -118,3 +118,19 @@ async def test_output_is_captured_to_the_file_sanitised_and_stamped(tmp_path: Pa
     ]
     assert all(len(line.split(" ", 1)[0]) == len("2026-12-04T15:21:28.123Z") for line in lines)
     assert "\x1b" not in text and "\r" not in text
+
+
+async def test_a_worker_inherits_no_descriptor_of_corral(tmp_path: Path) -> None:
+    settings = make_config(
+        tmp_path,
+        """
+        [services.fds]
+        command = "ls /proc/self/fd"
+        ready_after = "0s"
+        """,
+    )
+    async with supervising(settings) as (_, rec):
+        await until(lambda: rec.count("fds:0", W.EXITED))
+        await until(lambda: _output(rec, "fds:0"))
+    # stdin, stdout, stderr, and the one `ls` opens to read the folder: nothing of corral's.
+    assert set(_output(rec, "fds:0")) <= {"0", "1", "2", "3"}

@@ -356,3 +356,88 @@ async def test_shutdown_exit_code_is_1_when_something_was_killed(tmp_path: Path)
         # One deadline for everything: the 20 s stop_timeout is cut to the 0.5 s shutdown.
         assert anyio.current_time() - t0 < 2.0
     assert sup.exit_code == 1
+
+
+async def test_supervision_survives_the_fork_server_being_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    settings = make_config(
+        tmp_path,
+        """
+        [services.web]
+        command = "sleep 60"
+        workers = 2
+        ready_after = "50ms"
+        restart_delay = "50ms"
+        """,
+    )
+    async with supervising(settings) as (sup, rec):
+        await sup.started.wait()
+        assert sup.spawner is not None
+        server = sup.spawner.pid
+        old = [slot.pid for slot in sup.services["web"].slots]
+        os.kill(server, signal.SIGKILL)
+        await until(
+            lambda: all(
+                s.state is W.STARTED and s.pid not in old for s in sup.services["web"].slots
+            ),
+            what="both workers running again under a new fork server",
+        )
+        assert sup.spawner.pid != server
+        await until(lambda: not any(pid_alive(p) for p in old if p))
+        crash = next(e for e in rec.states("web:0") if e.state is W.BACKOFF)
+        assert crash.reason == "crashed (the fork server died)"
+
+
+async def test_a_failed_dependency_settles_startup_and_start_says_why(tmp_path: Path) -> None:
+    settings = make_config(
+        tmp_path,
+        """
+        [services.db]
+        command = "sh -c 'exit 1'"
+        restart_delay = "10ms"
+        start_attempts = 2
+        [services.web]
+        command = "sleep 60"
+        depends_on = ["db"]
+        [services.api]
+        command = "sleep 60"
+        depends_on = ["web"]
+        """,
+    )
+    async with supervising(settings) as (sup, rec):
+        with anyio.fail_after(10):
+            await sup.started.wait()  # startup is over: nothing more will start by itself
+        assert sup.services["web"].slots[0].state is W.WAITING
+        await until(lambda: rec.states("web:0")[-1].reason == "waiting for db (failed)")
+        await until(lambda: rec.states("api:0")[-1].reason == "waiting for web (blocked)")
+        with anyio.fail_after(10):
+            [outcome] = await sup.start(["api"])
+        assert not outcome.ok and outcome.message == "waiting for web (blocked)"
+
+
+async def test_concurrent_scales_and_a_restart_never_lose_a_worker(tmp_path: Path) -> None:
+    settings = make_config(
+        tmp_path,
+        """
+        [services.web]
+        command = "sleep 60"
+        workers = 4
+        ready_after = "50ms"
+        """,
+    )
+    async with supervising(settings) as (sup, _):
+        await sup.started.wait()
+        pids = [s.pid for s in sup.services["web"].slots]
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(sup.restart, ["web"])
+                tg.start_soon(sup.scale, "web", 3)
+                tg.start_soon(sup.scale, "web", 2)
+        slots = sup.services["web"].slots
+        assert [s.index for s in slots] == [0, 1]
+        assert all(s.state is W.STARTED for s in slots)
+        await until(lambda: sum(pid_alive(p) for p in pids if p) <= 2)
+        live = {s.pid for s in slots}
+        assert all(not pid_alive(p) for p in pids if p and p not in live)

@@ -122,7 +122,10 @@ class Client:
                 if isinstance(reply, Events):
                     follow = self._follows.get(reply.id)
                     if follow is not None:
-                        await follow.send(reply.events)  # backpressure: we read no further
+                        try:
+                            await follow.send(reply.events)  # backpressure: we read no further
+                        except anyio.BrokenResourceError:  # the caller stopped following
+                            del self._follows[reply.id]
                     continue
                 pending = self._pending.pop(reply.id, None)
                 if pending is not None:

@@ -11,14 +11,14 @@ import os
 import socket
 import struct
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 import msgspec
 from anyio.abc import SocketStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from corral.core.events import LogLines, Snapshot
+from corral.core.events import LogLines, Outcome, Snapshot
 from corral.core.metrics import Metrics
 from corral.core.protocol import (
     HEADER,
@@ -112,6 +112,7 @@ class ControlServer:
         self.started_at = started_at
         self.metrics = Metrics()
         self.down_replies = 0  # pending replies to `down`, to be sent before the daemon exits
+        self._operations: anyio.abc.TaskGroup
 
     async def serve(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -123,7 +124,7 @@ class ControlServer:
             os.umask(old_umask)
         os.chmod(self.path, 0o600)
         task_status.started()
-        async with listener:
+        async with listener, anyio.create_task_group() as self._operations:
             await listener.serve(self._client)
 
     async def _client(self, stream: SocketStream) -> None:
@@ -186,13 +187,17 @@ class ControlServer:
                 await conn.send(Error(id=request.id, kind="usage", message="corral is stopping"))
                 return
             op = {"start": sup.start, "stop": sup.stop, "restart": sup.restart}[request.verb]
-            await conn.send(Outcomes(id=request.id, outcomes=await op(request.targets)))
+            outcomes = await self._detached(lambda: op(request.targets))
+            await conn.send(Outcomes(id=request.id, outcomes=outcomes))
         elif isinstance(request, Scale):
+            if sup.shutdown_requested:
+                await conn.send(Error(id=request.id, kind="usage", message="corral is stopping"))
+                return
             if not 0 <= request.count <= 10_000:
                 message = f"expected a worker count from 0 to 10000, got {request.count}"
                 await conn.send(Error(id=request.id, kind="usage", message=message))
                 return
-            outcomes = await sup.scale(request.service, request.count)
+            outcomes = await self._detached(lambda: sup.scale(request.service, request.count))
             await conn.send(Outcomes(id=request.id, outcomes=outcomes))
         elif isinstance(request, LogsRequest):
             wanted = target_filter(sup, request.targets)
@@ -216,6 +221,28 @@ class ControlServer:
                 await conn.send(DownReply(id=request.id, exit_code=sup.exit_code))
             finally:
                 self.down_replies -= 1
+
+    async def _detached(self, operation: Callable[[], Awaitable[list[Outcome]]]) -> list[Outcome]:
+        """Run an operation in the daemon's own task group: a client that goes away halfway
+        (Ctrl-C on `corral restart`) must not leave a worker half-restarted."""
+        done = anyio.Event()
+        result: list[list[Outcome] | Exception] = []
+
+        async def run() -> None:
+            try:
+                result.append(await operation())
+            except Exception as exc:
+                result.append(exc)
+            finally:
+                done.set()
+
+        self._operations.start_soon(run)
+        await done.wait()
+        if not result:
+            raise RuntimeError("the daemon is stopping")
+        if isinstance(result[0], Exception):
+            raise result[0]
+        return result[0]
 
     async def _follow(self, conn: Connection, request: Subscribe) -> None:
         wanted = target_filter(self.sup, request.targets)

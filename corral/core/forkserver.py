@@ -63,6 +63,9 @@ class _Server:
         self.failures: dict[int, str] = {}  # pid -> why its exec failed
 
     def run(self) -> None:
+        # Inherited from the supervisor on purpose; our children must not inherit them in turn.
+        os.set_inheritable(self.sock.fileno(), False)
+        os.set_inheritable(self.alive_r, False)
         for sig in IGNORED:
             signal.signal(sig, signal.SIG_IGN)
         wake_r, wake_w = os.pipe()
@@ -106,6 +109,9 @@ class _Server:
         except OSError as exc:
             for fd in fds:
                 os.close(fd)
+            with contextlib.suppress(NameError, OSError):
+                os.close(err_r)
+                os.close(err_w)
             self._send({"op": "error", "id": msg["id"], "message": f"cannot fork: {exc.strerror}"})
             return
         if pid == 0:

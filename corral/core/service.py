@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+import anyio
+
 from corral.core.events import Outcome, ServiceChanged, WorkerRemoved
 from corral.core.logfile import RotatingLogFile
 from corral.core.settings import ServiceSettings
@@ -32,9 +34,23 @@ class Service:
         self.slots: list[Slot] = [Slot(self, i, wanted) for i in range(settings.workers)]
         self._status: tuple[ServiceStatus, int] | None = None
         self._restart: SharedResult[list[Outcome]] | None = None
+        self._resizing = anyio.Lock()
 
     def all_started(self) -> bool:
         return bool(self.slots) and all(s.state is WorkerState.STARTED for s in self.slots)
+
+    def hopeless(self) -> bool:
+        """Every worker is at rest (or blocked in turn) and not all are started."""
+        return not self.all_started() and all(
+            s.state in (WorkerState.STOPPED, WorkerState.FAILED, WorkerState.EXITED) or s.blocked()
+            for s in self.slots
+        )
+
+    def stuck_because(self) -> str:
+        """Why a hopeless service will not start: `failed`, `stopped` or `blocked`."""
+        if any(s.state is WorkerState.FAILED for s in self.slots):
+            return "failed"
+        return "blocked" if any(s.blocked() for s in self.slots) else "stopped"
 
     def status(self) -> tuple[ServiceStatus, int]:
         return service_status((s.state for s in self.slots), self.desired)
@@ -52,11 +68,10 @@ class Service:
                     at=self.sup.clock(),
                 )
             )
-        if slot.state is WorkerState.STARTED and self.all_started():
-            for dependent in self.dependents:
-                for waiting in dependent.slots:
-                    if waiting.state is WorkerState.WAITING:
-                        waiting.wake()
+        for dependent in self.dependents:  # they may start now, or be blocked by us
+            for waiting in dependent.slots:
+                if waiting.state is WorkerState.WAITING:
+                    waiting.wake()
         self.sup.slot_changed(slot)
 
     async def restart(self) -> list[Outcome]:
@@ -66,8 +81,9 @@ class Service:
         shared = self._restart = SharedResult[list[Outcome]]()
         outcomes: list[Outcome] = []
         try:
-            for slot in list(self.slots):
-                outcomes.append(await slot.restart())
+            async with self._resizing:  # a scale-down cannot take a slot from under us
+                for slot in list(self.slots):
+                    outcomes.append(await slot.restart())
         finally:
             self._restart = None
             shared.set(outcomes)
@@ -75,12 +91,16 @@ class Service:
 
     async def scale(self, count: int) -> list[Outcome]:
         """Add slots (started at once) or remove the highest ones (stopped gracefully)."""
+        async with self._resizing:  # one scale at a time, and never during a restart
+            return await self._scale(count)
+
+    async def _scale(self, count: int) -> list[Outcome]:
         outcomes: list[Outcome] = []
         self.desired = count
         while len(self.slots) > count:
             slot = self.slots[-1]
             outcomes.append(await slot.remove())
-            self.slots.pop()
+            self.slots.remove(slot)
             self.sup.bus.publish(
                 WorkerRemoved(service=self.id, slot=slot.index, at=self.sup.clock())
             )

@@ -87,6 +87,7 @@ class Slot:
         self.retry_at: float | None = None
         self.unresponsive = False
         self.killed = False
+        self.ever_started = False  # a crash after this is not a failure to start
         self._wanted = wanted
         self._retry_now = False
         self._removed = False
@@ -103,10 +104,12 @@ class Slot:
     async def run(self) -> None:
         """The slot's lifecycle task: runs generations while wanted, until removed."""
         self._publish(self.state, None, reason="" if self._wanted else "not selected")
-        while not self._removed:
+        while True:
             if not self._wanted:
                 if self.state in (W.WAITING, W.BACKOFF):
                     self._set(W.STOPPED, reason="stopped")
+                if self._removed:
+                    return
                 await self._pulse.wait()
                 continue
             if self.state in FRESH and not await self._dependencies_started():
@@ -123,10 +126,12 @@ class Slot:
 
     async def _dependencies_started(self) -> bool:
         while self._wanted:
-            missing = [d.id for d in self.service.deps if not d.all_started()]
+            missing = [d for d in self.service.deps if not d.all_started()]
             if not missing:
                 return True
-            reason = "waiting for " + ", ".join(missing)
+            reason = "waiting for " + ", ".join(
+                f"{d.id} ({d.stuck_because()})" if d.hopeless() else d.id for d in missing
+            )
             if self.state is not W.WAITING or self.reason != reason:
                 self._set(W.WAITING, reason=reason)
             await self._pulse.wait()
@@ -172,6 +177,7 @@ class Slot:
         if self.state is not W.STARTING:
             return
         self._was_started = True
+        self.ever_started = True
         self.attempt = 0
         self._set(W.STARTED, reason="ready" if gen.ready.is_set() else "up")
         await anyio.sleep(svc.stable_after)
@@ -230,6 +236,8 @@ class Slot:
     # --- commands ------------------------------------------------------------------------------
 
     async def start(self) -> Outcome:
+        if self.service.sup.shutdown_requested or self._removed:
+            return self._outcome(False, "corral is stopping" if not self._removed else "removed")
         if self.state is W.STARTED:
             return self._outcome(True, "already started")
         if self.state in AT_REST:
@@ -238,7 +246,7 @@ class Slot:
         self._wanted = True
         self._retry_now = True
         self._pulse.fire()
-        await self._until(lambda: self.state is W.STARTED or not self._wanted)
+        await self._until(lambda: self.state is W.STARTED or not self._wanted or self.blocked())
         if self.current_state() is W.STARTED:
             return self._outcome(True, f"started (pid {self.pid})" if self.pid else "started")
         return self._outcome(False, self.reason or str(self.state))
@@ -270,8 +278,8 @@ class Slot:
         return result
 
     async def remove(self) -> Outcome:
+        self._removed = True  # first: no start from now on can bring it back
         result = await self.stop()
-        self._removed = True
         self._pulse.fire()
         return result
 
@@ -292,6 +300,11 @@ class Slot:
     def current_state(self) -> WorkerState:
         """The state now (after an await, where a narrowed `self.state` would mislead mypy)."""
         return self.state
+
+    def blocked(self) -> bool:
+        """Waiting for a dependency that has come to rest without starting: it will not start
+        unless someone starts that dependency."""
+        return self.state is W.WAITING and any(d.hopeless() for d in self.service.deps)
 
     @property
     def at_rest(self) -> bool:

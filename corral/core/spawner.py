@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 
@@ -70,22 +71,36 @@ class Spawner:
 
     @classmethod
     def launch(cls) -> Spawner:
-        """Start the server as a fresh interpreter that inherits only its two descriptors."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
-        alive_r, alive_w = os.pipe()
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", SERVER, str(theirs.fileno()), str(alive_r)],
-            pass_fds=(theirs.fileno(), alive_r),
-            stdin=subprocess.DEVNULL,
-            close_fds=True,
-        )
-        theirs.close()
-        os.close(alive_r)
-        ours.setblocking(False)
-        return cls(ours, alive_w, proc)
+        return cls(*_start_server())
 
     async def serve(self) -> None:
-        """Deliver replies and exit notices; runs for the supervisor's lifetime."""
+        """Deliver replies and exit notices; if the server dies, fail what it owed and start a
+        new one, so supervision goes on. Runs for the supervisor's lifetime."""
+        while True:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._read)
+                await anyio.to_thread.run_sync(self._proc.wait, abandon_on_cancel=True)
+                tg.cancel_scope.cancel()
+            if self._closed:
+                return
+            self._fail_all("the fork server died")
+            self._sock.close()
+            os.close(self._alive_w)
+            self._sock, self._alive_w, self._proc = _start_server()
+            self.pid = self._proc.pid
+
+    def _fail_all(self, why: str) -> None:
+        for child in self._children.values():
+            child.status = 9  # as if SIGKILLed: the server's death sent them SIGKILL
+            child.error = why
+            child.event.set()
+        self._children.clear()
+        for req in self._requests.values():
+            req.reply = {"op": "error", "message": why}
+            req.event.set()
+        self._requests.clear()
+
+    async def _read(self) -> None:
         while True:
             await anyio.wait_readable(self._sock)
             while True:
@@ -93,20 +108,25 @@ class Spawner:
                     data = self._sock.recv(MAX_MESSAGE)
                 except BlockingIOError:
                     break
-                msg = marshal.loads(data)
-                if msg["op"] == "exit":
-                    child = self._children.pop(msg["pid"], None)
-                    if child is not None:
-                        child.status = msg["status"]
-                        child.error = msg.get("error")
-                        child.event.set()
-                else:
-                    req = self._requests.pop(msg["id"])
-                    if msg["op"] == "spawned":
-                        # Its exit may be in the very next message, before the caller resumes.
-                        req.child = self._children[msg["pid"]] = ChildExit(msg["pid"])
-                    req.reply = msg
-                    req.event.set()
+                try:
+                    self._deliver(marshal.loads(data))
+                except (ValueError, EOFError, TypeError, KeyError):
+                    continue  # not from our server: only it can write here, but never crash
+
+    def _deliver(self, msg: dict[str, Any]) -> None:
+        if msg["op"] == "exit":
+            child = self._children.pop(msg["pid"], None)
+            if child is not None:
+                child.status = msg["status"]
+                child.error = msg.get("error")
+                child.event.set()
+            return
+        req = self._requests.pop(msg["id"])
+        if msg["op"] == "spawned":
+            # Its exit may be in the very next message, before the caller resumes.
+            req.child = self._children[msg["pid"]] = ChildExit(msg["pid"])
+        req.reply = msg
+        req.event.set()
 
     async def spawn(
         self, argv: list[str], env: dict[str, str], cwd: str, out_w: int, err_w: int
@@ -136,3 +156,19 @@ class Spawner:
         os.close(self._alive_w)
         self._sock.close()
         self._proc.wait()
+
+
+def _start_server() -> tuple[socket.socket, int, subprocess.Popen[bytes]]:
+    """A fresh interpreter that inherits only its two descriptors."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    alive_r, alive_w = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-I", "-S", SERVER, str(theirs.fileno()), str(alive_r)],
+        pass_fds=(theirs.fileno(), alive_r),
+        stdin=subprocess.DEVNULL,
+        close_fds=True,
+    )
+    theirs.close()
+    os.close(alive_r)
+    ours.setblocking(False)
+    return ours, alive_w, proc

@@ -20,6 +20,7 @@ from corral.core.slot import Slot
 from corral.core.spawner import Spawner
 from corral.core.states import WorkerState
 
+KILL_GRACE = 5.0
 SETTLED = frozenset({WorkerState.STARTED, WorkerState.FAILED, WorkerState.EXITED})
 
 
@@ -109,22 +110,26 @@ class Supervisor:
         self._tg.start_soon(slot.run)
 
     async def _stop_everything(self) -> int:
-        deadline = anyio.current_time() + self.settings.runtime.shutdown_timeout
+        timeout = self.settings.runtime.shutdown_timeout
+        deadline = anyio.current_time() + timeout
         slots: list[Slot] = []
-        for level in reversed(self.levels):
-            level_slots = [slot for sid in level for slot in self.services[sid].slots]
-            slots += level_slots
-            for slot in level_slots:
-                slot.shutdown(deadline)
-            async with anyio.create_task_group() as tg:
+        # Workers are killed at the deadline; past a few more seconds, corral stops waiting
+        # for whatever cannot even be killed (a process stuck in the kernel).
+        with anyio.move_on_after(timeout + KILL_GRACE) as scope:
+            for level in reversed(self.levels):
+                level_slots = [slot for sid in level for slot in self.services[sid].slots]
+                slots += level_slots
                 for slot in level_slots:
-                    tg.start_soon(slot.wait_at_rest)
-        killed = any(slot.killed or slot.unresponsive for slot in slots)
+                    slot.shutdown(deadline)
+                async with anyio.create_task_group() as tg:
+                    for slot in level_slots:
+                        tg.start_soon(slot.wait_at_rest)
+        killed = scope.cancelled_caught or any(s.killed or s.unresponsive for s in slots)
         self._publish_runtime("stopped", "some workers had to be killed" if killed else "")
         return 1 if killed else 0
 
     def slot_changed(self, slot: Slot) -> None:
-        if not self.started.is_set() and all(s.state in SETTLED for s in self._initial):
+        if not self.started.is_set() and all(_settled(s) for s in self._initial):
             self.started.set()
             if not self._shutdown.is_set():
                 self._publish_runtime("running")
@@ -199,6 +204,14 @@ class Supervisor:
             for i, slot in enumerate(slots):
                 tg.start_soon(one, i, slot)
         return [outcomes[i] for i in range(len(slots))]
+
+
+def _settled(slot: Slot) -> bool:
+    """Done starting, one way or the other: started, given up, or blocked by a dependency
+    that gave up. A worker that crashed after it had started counts as started."""
+    if slot.state in SETTLED:
+        return True
+    return (slot.state is WorkerState.BACKOFF and slot.ever_started) or slot.blocked()
 
 
 def unknown_service(name: str, services: Iterable[str]) -> str:

@@ -266,7 +266,10 @@ class CorralApp(App[int]):
         self._update_log_status()
 
     def _update_log_status(self) -> None:
-        view = self.query_one(LogView)
+        with contextlib.suppress(NoMatches):  # a late message while the app shuts down
+            self._show_log_status(self.query_one(LogView))
+
+    def _show_log_status(self, view: LogView) -> None:
         what = "all services" if self.selection == ALL else self._target() or ""
         parts = [f"logs · {what}"]
         if view.follow:
@@ -284,8 +287,8 @@ class CorralApp(App[int]):
     def _target(self) -> str | None:
         if self.selection == ALL:
             return "all"
-        if self.selection.startswith("svc:"):
-            return self.selection[4:]
+        if self.selection.startswith("@"):
+            return self.selection[1:]
         return self.selection
 
     def _selected_service(self) -> str | None:

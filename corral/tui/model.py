@@ -29,7 +29,8 @@ ALL = "all"
 
 
 def service_key(service: str) -> str:
-    return f"svc:{service}"
+    # `@` cannot appear in a service id, so a service's row never shares a key with a worker's.
+    return f"@{service}"
 
 
 @dataclass
@@ -193,9 +194,9 @@ class DashboardModel:
     def selected_workers(self, selection: str) -> set[str]:
         if selection == ALL:
             return {w.name for w in self.workers()} | set(self.history)
-        if selection.startswith("svc:"):
-            svc = self.services.get(selection[4:])
-            prefix = selection[4:] + ":"
+        if selection.startswith("@"):
+            svc = self.services.get(selection[1:])
+            prefix = selection[1:] + ":"
             named = {w.name for w in svc.workers.values()} if svc else set()
             return named | {n for n in self.history if n.startswith(prefix)}
         return {selection}

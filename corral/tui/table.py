@@ -128,7 +128,7 @@ class WorkerTable(DataTable[Text | str]):
         state_at = names.index("state")
         state = cells[state_at].split(" ")[0]
         out[state_at] = _styled(cells[state_at], state)
-        if key == ALL or key.startswith("svc:"):
+        if key == ALL or key.startswith("@"):
             out[0] = Text(cells[0], style="bold")
         return out
 
