@@ -88,6 +88,7 @@ class Slot:
         self.unresponsive = False
         self.killed = False
         self.ever_started = False  # a crash after this is not a failure to start
+        self._running = False  # a generation is being spawned or runs
         self._wanted = wanted
         self._retry_now = False
         self._removed = False
@@ -114,7 +115,11 @@ class Slot:
                 continue
             if self.state in FRESH and not await self._dependencies_started():
                 continue
-            info, was_started, stop_requested = await self._run_generation()
+            self._running = True
+            try:
+                info, was_started, stop_requested = await self._run_generation()
+            finally:
+                self._running = False
             self.last_exit = info
             self.pid = None
             if stop_requested:
@@ -256,7 +261,7 @@ class Slot:
             return self._outcome(True, f"already {self.state}")
         self._wanted = False
         self._pulse.fire()
-        await self._until(lambda: self.state in AT_REST or self.unresponsive)
+        await self._until(lambda: self.at_rest)
         if self.unresponsive:
             return self._outcome(False, "unresponsive: the thread did not return", killed=True)
         return self._outcome(True, "killed" if self.killed else "stopped", killed=self.killed)
@@ -308,7 +313,8 @@ class Slot:
 
     @property
     def at_rest(self) -> bool:
-        return self.state in AT_REST or self.unresponsive
+        """No generation runs (or the one left is a thread that will not return)."""
+        return (self.state in AT_REST and not self._running) or self.unresponsive
 
     async def wait_at_rest(self) -> None:
         await self._until(lambda: self.at_rest)
