@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from corral import __version__
 from corral.core.configfile import ConfigError, find_config
@@ -19,8 +19,15 @@ USAGE_ERROR = 2
 TARGETS = "TARGET is a service (web), a worker (web:2) or all"
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: {message} (see: {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="corral",
         description="Run a project's services as N workers each and keep them alive.",
     )

@@ -154,3 +154,22 @@ def test_colour_only_on_a_terminal_without_no_color(tmp_path: Path, no_color: bo
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("scale", "web", "abc"), "corral scale: argument N: invalid int value: 'abc'"),
+        (("logs", "-n", "x"), "corral logs: argument -n/--lines: invalid int value: 'x'"),
+        (("logs", "--since", "5 parsecs"), "corral: --since: expected a duration like 500ms"),
+        (("restart",), "corral restart: the following arguments are required: TARGET"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    (tmp_path / "corral.toml").write_text('[services.web]\ncommand = "sleep 60"\n')
+    result = corral(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(message)
