@@ -75,7 +75,6 @@ class Subscription:
         self._dropped = 0
         self._wakeup = anyio.Event()
         self.closed = False
-        self.total_dropped = 0
 
     def offer(self, event: Event) -> None:
         if isinstance(event, LogLines):
@@ -84,7 +83,6 @@ class Subscription:
             n = len(event.lines)
             if self._lines + n > self._max_lines:
                 self._dropped += n
-                self.total_dropped += n
                 return
             self._mark_drops()
             self._lines += n

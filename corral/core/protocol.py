@@ -19,10 +19,6 @@ MAX_REPLY = 64 << 20  # what the daemon may send in one frame (a snapshot with l
 HEADER = struct.Struct(">I")
 
 
-class ProtocolError(Exception):
-    """A frame that is too big, cut short or not a message we know."""
-
-
 # --- requests ----------------------------------------------------------------------------------
 
 

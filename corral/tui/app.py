@@ -220,6 +220,8 @@ class CorralApp(App[int]):
         if m.daemon_pid:
             up = duration(m.clock() - m.daemon_started, fine=False) if m.daemon_started else "-"
             parts.append(f"daemon {m.daemon_pid} up {up}")
+        if m.runtime_state != "running":  # starting, or stopping: say so
+            parts.append(f"[b]{m.runtime_state}[/b] {m.runtime_reason}".rstrip())
         counts = m.counts()
         order = (
             "started",
