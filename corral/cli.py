@@ -23,6 +23,7 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors in one line, exit code 2."""
 
     def error(self, message: str) -> NoReturn:
+        message = message.replace(", '_daemon'", "")  # internal: started by `up`, not by people
         self.exit(USAGE_ERROR, f"{self.prog}: {message} (see: {self.prog} --help)\n")
 
 
