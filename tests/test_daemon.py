@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import pid_alive
+from tests.conftest import pid_alive, wait_until
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -61,14 +61,6 @@ class Project:
 
     def daemon_pid(self) -> int:
         return int(self.status()["runtime"]["pid"])  # type: ignore[index]
-
-
-def wait_until(predicate: object, timeout: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.02)
 
 
 WEB = """

@@ -12,7 +12,7 @@ from corral.core.client import Client
 from corral.tui.app import CorralApp
 from corral.tui.logview import LogView
 from corral.tui.table import WorkerTable
-from tests.conftest import pid_alive
+from tests.conftest import pid_alive, wait_until
 from tests.test_daemon import Project
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
@@ -93,10 +93,7 @@ async def test_q_in_the_foreground_stops_everything(project: Project) -> None:
         await pilot.press("y")
         await _until(pilot, lambda: not app.is_running or app.return_value is not None, 30)
     assert app.return_value == 0
-    deadline = time.monotonic() + 15
-    while pid_alive(daemon) or any(pid_alive(p) for p in pids):
-        assert time.monotonic() < deadline, "something outlived `q`"
-        time.sleep(0.05)
+    wait_until(lambda: not pid_alive(daemon) and not any(pid_alive(p) for p in pids), 15)
 
 
 async def test_d_detaches_and_leaves_the_daemon_running(project: Project) -> None:

@@ -7,12 +7,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import pid_alive
+from tests.conftest import pid_alive, wait_until
 
 ESCAPER = textwrap.dedent(
     """
@@ -43,24 +42,13 @@ ESCAPER = textwrap.dedent(
 )
 
 
-def _wait_lines(path: Path, n: int, timeout: float = 10.0) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            pids = [int(x) for x in path.read_text().split()]
-            if len(pids) >= n:
-                return pids
-        time.sleep(0.02)
-    raise AssertionError(f"{path} never got {n} pids")
+def _wait_lines(path: Path, n: int) -> list[int]:
+    wait_until(lambda: path.exists() and len(path.read_text().split()) >= n, what=f"{n} pids")
+    return [int(x) for x in path.read_text().split()]
 
 
-def _wait_dead(pids: list[int], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any(pid_alive(p) for p in pids):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"still alive: {[p for p in pids if pid_alive(p)]}")
+def _wait_dead(pids: list[int]) -> None:
+    wait_until(lambda: not any(pid_alive(p) for p in pids), what="every process to be gone")
 
 
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM", "SIGHUP"])
