@@ -85,3 +85,18 @@ async def test_a_thread_that_ignores_stop_is_reported_unresponsive(tmp_path: Pat
         assert (last.state, last.reason) == (W.STOPPING, "unresponsive")
         # When the thread finally returns, the worker is stopped.
         await until(lambda: sup.services["t"].slots[0].state is W.STOPPED, timeout=5)
+
+
+async def test_a_busy_thread_worker_shows_its_cpu(tmp_path: Path) -> None:
+    from corral.core.metrics import Metrics
+    from corral.core.status import build_status
+
+    settings = make_config(tmp_path, _config(tmp_path, "spin"))
+    async with supervising(settings) as (sup, _):
+        await sup.started.wait()
+        metrics = Metrics()
+        build_status(sup, metrics, 0.0)
+        await anyio.sleep(0.3)
+        [worker] = build_status(sup, metrics, 0.0).services[0].workers
+        assert worker.pid is None and worker.memory_bytes is None
+        assert worker.cpu_percent is not None and worker.cpu_percent > 20, worker

@@ -57,7 +57,24 @@ class Metrics:
                 seen[pid] = (now, cpu, created)
                 todo.extend(c for c in children.get(pid, ()) if c in info)
             result[root] = Usage(round(cpu_percent, 1), memory)
+        seen.update((k, v) for k, v in self._previous.items() if k < 0)  # threads' samples
         self._previous = seen
+        return result
+
+    def sample_threads(self, thread_ids: Iterable[int]) -> dict[int, float]:
+        """CPU % of threads of this process (thread workers), by their kernel ids."""
+        wanted = set(thread_ids)
+        if not wanted:
+            return {}
+        now = time.time()
+        created = psutil.Process().create_time()
+        result = {}
+        for thread in psutil.Process().threads():
+            if thread.id in wanted:
+                key = -thread.id  # beside the pids, in the same table of previous samples
+                cpu = thread.user_time + thread.system_time
+                result[thread.id] = round(self._percent(key, now, cpu, created), 1)
+                self._previous[key] = (now, cpu, created)
         return result
 
     def _percent(self, pid: int, now: float, cpu: float, created: float) -> float:

@@ -89,6 +89,7 @@ class Slot:
         self.killed = False
         self.ever_started = False  # a crash after this is not a failure to start
         self._running = False  # a generation is being spawned or runs
+        self._current: Generation | None = None
         self._wanted = wanted
         self._retry_now = False
         self._removed = False
@@ -158,12 +159,14 @@ class Slot:
             self._set(W.STARTING, reason="spawning")
             return ExitInfo(code=127, reason=str(exc)), False, False
         self.pid = gen.pid
+        self._current = gen
         self._set(W.STARTING, reason="spawned")
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._readiness, gen)
             tg.start_soon(self._stop_when_unwanted, gen)
             info = await gen.run(self.output)
             tg.cancel_scope.cancel()
+        self._current = None
         return info, self._was_started, self._stop_requested
 
     async def _spawn(self) -> Generation:
@@ -305,6 +308,11 @@ class Slot:
     def current_state(self) -> WorkerState:
         """The state now (after an await, where a narrowed `self.state` would mislead mypy)."""
         return self.state
+
+    @property
+    def thread_id(self) -> int | None:
+        """The kernel's id of a running thread worker's thread."""
+        return getattr(self._current, "thread_id", None)
 
     def blocked(self) -> bool:
         """Waiting for a dependency that has come to rest without starting: it will not start

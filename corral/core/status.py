@@ -20,6 +20,7 @@ def build_status(sup: Supervisor, metrics: Metrics, started_at: float) -> Status
     now = sup.clock()
     slots = [slot for svc in sup.services.values() for slot in svc.slots]
     usage = metrics.sample(slot.pid for slot in slots if slot.pid)
+    threads = metrics.sample_threads(slot.thread_id for slot in slots if slot.thread_id)
     services = []
     for svc in sup.services.values():
         status, started = svc.status()
@@ -40,7 +41,11 @@ def build_status(sup: Supervisor, metrics: Metrics, started_at: float) -> Status
                     last_exit=LastExit(code=last.code, signal=last.signal)
                     if last is not None and (last.code is not None or last.signal)
                     else None,
-                    cpu_percent=used.cpu_percent if used else None,
+                    cpu_percent=used.cpu_percent
+                    if used
+                    else threads.get(slot.thread_id)
+                    if slot.thread_id
+                    else None,
                     memory_bytes=used.memory_bytes if used else None,
                     reason=slot.reason,
                     attempt=slot.attempt,

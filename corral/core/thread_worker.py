@@ -164,6 +164,7 @@ class ThreadGeneration:
     """One run of the target in a daemon thread (Python cannot kill a thread; it may linger)."""
 
     pid: int | None = None
+    thread_id: int | None = None  # the kernel's id of the thread, for its CPU time
 
     def __init__(
         self, service: ServiceSettings, slot: int, generation: int, env: dict[str, str]
@@ -197,6 +198,7 @@ class ThreadGeneration:
             target=self._main, args=(sink,), name=f"corral {output.name}", daemon=True
         )
         thread.start()
+        self.thread_id = thread.native_id
         await self._done.wait()
         sink.flush(final=True)
         return self._exit

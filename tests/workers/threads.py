@@ -34,3 +34,9 @@ async def async_worker(ctx: WorkerContext) -> None:
 def deaf(ctx: WorkerContext) -> None:
     ctx.ready()
     time.sleep(2.5)  # ignores the stop event
+
+
+def spin(ctx: WorkerContext) -> None:
+    ctx.ready()
+    while not ctx.stopping:
+        sum(range(1000))
