@@ -165,11 +165,9 @@ class CorralApp(App[int]):
                     self.model.apply_status(await client.status())
                     self._schedule_draw()
 
-    def show_snapshot(self, snapshot: Snapshot, status: StatusDoc | None = None) -> None:
-        """Load a snapshot (and optionally a status) into the model and show it all."""
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Load a snapshot into the model and show it all."""
         self.model.load(snapshot)
-        if status is not None:
-            self.model.apply_status(status)
         self.refresh_table()
         self._show_selection()
 
