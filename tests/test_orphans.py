@@ -15,7 +15,7 @@ from tests.conftest import pid_alive, wait_until
 
 ESCAPER = textwrap.dedent(
     """
-    import os, sys, time
+    import os, signal, sys, time
     out = sys.argv[1]
 
     def note():
@@ -26,18 +26,19 @@ ESCAPER = textwrap.dedent(
     # A grandchild that stays in the worker's process group.
     if os.fork() == 0:
         note()
-        time.sleep(300)
-        os._exit(0)
+        signal.pause()
     # A great-grandchild that leaves the group and the session (setsid) and is orphaned when
     # its parent exits: only a subreaper can still find it.
     if os.fork() == 0:
+        middle = os.getpid()
         if os.fork() == 0:
             os.setsid()
-            time.sleep(0.2)
+            while os.getppid() == middle:  # until its parent is gone and it is re-parented
+                time.sleep(0.01)
             note()
-            time.sleep(300)
+            signal.pause()
         os._exit(0)
-    time.sleep(300)
+    signal.pause()
     """
 )
 
